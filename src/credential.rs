@@ -1,0 +1,406 @@
+//! Credential extents: where the secret value after `Bearer`/`Basic` or after a secret-bearing
+//! key name starts and ends.
+//!
+//! These functions only *locate* values on a line (`&[u8]`, never assumed UTF-8); deciding what
+//! to do with them is [`crate::rules`]' job, rewriting is [`crate::redact`]'s.
+//!
+//! Forms recognised (keys match ASCII case-insensitively):
+//! - `Bearer <v>` / `Basic <v>` after spaces, a tab, `%20` or `+` (URL-encoded);
+//! - `key=value`, `key = value`, `key: value`, `key=>value`, `key%3Dvalue` (URL-encoded);
+//! - `"key":"value"`, `'key': 'value'`, escaped JSON `\"key\":\"value\"`, `"key": 123`;
+//! - values quoted with `"`, `'`, `\"`, or unquoted up to the next delimiter.
+//!
+//! Not credentials: an RFC 6750 challenge (`Bearer realm="x"`), prose (`Bearer authentication
+//! failed`: a bare lowercase, capitalised or uppercase word), placeholders (`null`, `None`,
+//! `***`) and values already scrubbed (see `Scrubber`).
+
+use std::ops::Range;
+
+/// How a value is quoted; the value range never includes its quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quote {
+    /// Not quoted: the value ends at the first delimiter.
+    None,
+    /// `"…"` (JSON, logfmt); backslash escapes inside.
+    Double,
+    /// `'…'`.
+    Single,
+    /// `\"…\"`: a JSON string inside a JSON string.
+    EscapedDouble,
+    /// `%22…%22`: URL-encoded quotes.
+    Percent,
+}
+
+/// A located value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Value {
+    /// The value bytes (quotes excluded).
+    pub range: Range<usize>,
+    /// Its quoting.
+    pub quote: Quote,
+    /// A bare JSON number after `"key":` (replacing it must add quotes).
+    pub json_number: bool,
+    /// Whether the value sits in a URL-encoded context (`%3D`, `%20`).
+    pub url_encoded: bool,
+}
+
+/// RFC 6750 `b64token` characters (plus `%` in URL-encoded context).
+#[inline]
+fn is_b64token(b: u8, url: bool) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/') || (url && b == b'%')
+}
+
+/// Bytes that end an unquoted value.
+#[inline]
+fn is_delim(b: u8) -> bool {
+    b.is_ascii_whitespace()
+        || matches!(b, b'&' | b';' | b',' | b'"' | b'\'' | b')' | b']' | b'}' | b'>' | b'<' | b'|' | b'\\')
+}
+
+fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
+}
+
+/// A bare word that reads as prose rather than a credential: letters only, and all lowercase,
+/// all uppercase, or capitalised.
+pub fn is_prose_word(v: &[u8]) -> bool {
+    if v.is_empty() || !v.iter().all(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let rest = &v[1..];
+    v.iter().all(u8::is_ascii_lowercase)
+        || v.iter().all(u8::is_ascii_uppercase)
+        || rest.iter().all(u8::is_ascii_lowercase)
+}
+
+/// Placeholders that are not secrets: keep them so logs stay debuggable.
+pub fn is_placeholder(v: &[u8]) -> bool {
+    v.is_empty()
+        || v.iter().all(|&b| b == b'*')
+        || [&b"null"[..], b"none", b"nil", b"undefined", b"true", b"false"].iter().any(|p| v.eq_ignore_ascii_case(p))
+}
+
+/// Skips one separator after an auth scheme: spaces/tabs, `%20` or a single `+`.
+/// Returns the position after it and whether it was URL-encoded, or `None`.
+fn scheme_separator(line: &[u8], mut i: usize) -> Option<(usize, bool)> {
+    let start = i;
+    while i < line.len() && (line[i] == b' ' || line[i] == b'\t') {
+        i += 1;
+    }
+    if i > start {
+        return Some((i, false));
+    }
+    if starts_with_ci(&line[i..], b"%20") {
+        let mut j = i + 3;
+        while starts_with_ci(&line[j..], b"%20") {
+            j += 3;
+        }
+        return Some((j, true));
+    }
+    if line.get(i) == Some(&b'+') {
+        return Some((i + 1, true));
+    }
+    None
+}
+
+/// The credential after an auth scheme word found at `word` (e.g. `Bearer`, `Basic`).
+///
+/// The word must stand alone on its left (not a letter or digit before it) and be followed by a
+/// separator and a `b64token` that is not prose and not an auth-param (`realm="…"`).
+pub fn scheme_value(line: &[u8], word: Range<usize>) -> Option<Value> {
+    if word.start > 0 && line[word.start - 1].is_ascii_alphanumeric() {
+        return None;
+    }
+    let (vstart, url) = scheme_separator(line, word.end)?;
+    let mut end = vstart;
+    while end < line.len() && is_b64token(line[end], url) {
+        end += 1;
+    }
+    while end < line.len() && line[end] == b'=' {
+        end += 1;
+    }
+    if end == vstart {
+        return None;
+    }
+    let v = &line[vstart..end];
+    // `realm="x"` / `error=invalid_token`: an auth-param of a challenge, not a credential.
+    if v.last() == Some(&b'=')
+        && v.iter().take(v.len() - 1).all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        && line.get(end).is_some_and(|&b| b == b'"' || is_b64token(b, false))
+    {
+        return None;
+    }
+    if is_prose_word(v) || is_placeholder(v) {
+        return None;
+    }
+    Some(Value { range: vstart..end, quote: Quote::None, json_number: false, url_encoded: url })
+}
+
+/// Finds the end of a quoted value starting at `i` (just after the opening quote).
+/// An unterminated value runs to the end of the line (fail closed).
+fn quoted_end(line: &[u8], i: usize, q: Quote) -> usize {
+    match q {
+        Quote::Double => {
+            let mut j = i;
+            while j < line.len() {
+                match line[j] {
+                    b'\\' => j += 2,
+                    b'"' => return j,
+                    _ => j += 1,
+                }
+            }
+            line.len()
+        }
+        Quote::Single => memchr::memchr(b'\'', &line[i..]).map_or(line.len(), |k| i + k),
+        Quote::EscapedDouble => {
+            // Closes at `\"` preceded by an even number of further backslashes (`\\\"` is an
+            // escaped quote inside the inner string).
+            let mut j = i;
+            while let Some(k) = memchr::memchr(b'"', &line[j..]) {
+                let q = j + k;
+                let mut bs = 0;
+                while bs < q - i && line[q - 1 - bs] == b'\\' {
+                    bs += 1;
+                }
+                if bs == 1 {
+                    return q - 1;
+                }
+                if bs == 0 {
+                    return q; // a bare quote ends the outer string: stop there
+                }
+                j = q + 1;
+            }
+            line.len()
+        }
+        Quote::Percent => memchr::memmem::find(&line[i..], b"%22").map_or(line.len(), |k| i + k),
+        Quote::None => i,
+    }
+}
+
+/// Parses an opening quote at `i`.
+fn open_quote(line: &[u8], i: usize) -> Option<(Quote, usize)> {
+    match line.get(i)? {
+        b'"' => Some((Quote::Double, i + 1)),
+        b'\'' => Some((Quote::Single, i + 1)),
+        b'\\' if line.get(i + 1) == Some(&b'"') => Some((Quote::EscapedDouble, i + 2)),
+        b'%' if starts_with_ci(&line[i..], b"%22") => Some((Quote::Percent, i + 3)),
+        _ => None,
+    }
+}
+
+/// The value of the key name found at `key` (e.g. the literal `password`).
+///
+/// The name must end the key: the next byte is a closing quote, whitespace or a separator. Any
+/// key *ending* in the name matches (`db_password`), so the left side is not checked.
+pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
+    let mut i = key.end;
+    let key_quote = open_quote(line, i);
+    if let Some((_, after)) = key_quote {
+        i = after;
+    }
+    while i < line.len() && (line[i] == b' ' || line[i] == b'\t') {
+        i += 1;
+    }
+    let mut url = false;
+    match line.get(i)? {
+        b'=' if line.get(i + 1) == Some(&b'>') => i += 2,
+        b'=' | b':' => i += 1,
+        b'%' if starts_with_ci(&line[i..], b"%3D") || starts_with_ci(&line[i..], b"%3A") => {
+            i += 3;
+            url = true;
+        }
+        _ => return None,
+    }
+    if !url {
+        while i < line.len() && (line[i] == b' ' || line[i] == b'\t') {
+            i += 1;
+        }
+    }
+    if i >= line.len() {
+        return None;
+    }
+    if let Some((q, vstart)) = open_quote(line, i) {
+        let end = quoted_end(line, vstart, q);
+        let v = &line[vstart..end];
+        if is_placeholder(v) {
+            return None;
+        }
+        return Some(Value {
+            range: vstart..end,
+            quote: q,
+            json_number: false,
+            url_encoded: url || q == Quote::Percent,
+        });
+    }
+    let b = line[i];
+    if key_quote.is_some() && (b == b'{' || b == b'[') {
+        return None; // nested JSON: its own keys are scanned separately
+    }
+    if key_quote.is_some() && (b.is_ascii_digit() || b == b'-') {
+        let mut end = i + 1;
+        while end < line.len() && (line[end].is_ascii_digit() || matches!(line[end], b'.' | b'e' | b'E' | b'+' | b'-'))
+        {
+            end += 1;
+        }
+        return Some(Value { range: i..end, quote: Quote::None, json_number: true, url_encoded: false });
+    }
+    let mut end = i;
+    while end < line.len() && !is_delim(line[end]) {
+        if url && starts_with_ci(&line[end..], b"%26") {
+            break;
+        }
+        end += 1;
+    }
+    let v = &line[i..end];
+    if is_placeholder(v) || v.first().is_some_and(|&b| b == b'{' || b == b'[') {
+        return None;
+    }
+    Some(Value { range: i..end, quote: Quote::None, json_number: false, url_encoded: url })
+}
+
+/// Auth schemes whose word is kept when a secret key's value starts with one
+/// (`Authorization: Bearer x` keeps `Bearer`).
+const SCHEMES: [&[u8]; 14] = [
+    b"bearer",
+    b"basic",
+    b"token",
+    b"digest",
+    b"negotiate",
+    b"ntlm",
+    b"apikey",
+    b"dpop",
+    b"mac",
+    b"hmac",
+    b"sso-key",
+    b"key",
+    b"oauth",
+    b"aws4-hmac-sha256",
+];
+
+/// Which scheme a value starts with, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `Bearer`.
+    Bearer,
+    /// `Basic`.
+    Basic,
+    /// Another scheme word.
+    Other,
+}
+
+/// Splits `Scheme credentials` in a value: returns the scheme and the credential's range.
+///
+/// For an unquoted value the scheme word is the whole value and the credential is the next
+/// run after a separator (`Authorization: Bearer xyz`); for a quoted value both are inside the
+/// quotes. Returns `None` when the value does not start with a known scheme word.
+pub fn split_scheme(line: &[u8], v: &Value) -> Option<(Scheme, Value)> {
+    let s = v.range.start;
+    let mut w = s;
+    while w < line.len() && (line[w].is_ascii_alphanumeric() || line[w] == b'-') {
+        w += 1;
+    }
+    let word = &line[s..w];
+    if !SCHEMES.iter().any(|k| word.eq_ignore_ascii_case(k)) {
+        return None;
+    }
+    let scheme = if word.eq_ignore_ascii_case(b"bearer") {
+        Scheme::Bearer
+    } else if word.eq_ignore_ascii_case(b"basic") {
+        Scheme::Basic
+    } else {
+        Scheme::Other
+    };
+    let (cstart, url) = scheme_separator(line, w)?;
+    let limit = if v.quote == Quote::None { line.len() } else { v.range.end };
+    if cstart >= limit {
+        return None;
+    }
+    let mut end = cstart;
+    if v.quote == Quote::None {
+        while end < limit && !is_delim(line[end]) {
+            end += 1;
+        }
+    } else {
+        end = limit;
+    }
+    if end == cstart {
+        return None;
+    }
+    let cred = &line[cstart..end];
+    if is_placeholder(cred) {
+        return None;
+    }
+    Some((scheme, Value { range: cstart..end, quote: v.quote, json_number: false, url_encoded: url || v.url_encoded }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(line: &str, key: &str) -> Option<String> {
+        let at = line.find(key).unwrap();
+        key_value(line.as_bytes(), at..at + key.len()).map(|v| line[v.range].to_string())
+    }
+
+    fn bearer(line: &str) -> Option<String> {
+        let at = line.to_ascii_lowercase().find("bearer").unwrap();
+        scheme_value(line.as_bytes(), at..at + 6).map(|v| line[v.range].to_string())
+    }
+
+    #[test]
+    fn bearer_values_in_their_usual_places() {
+        assert_eq!(bearer("Authorization: Bearer abc.DEF_123-x~").as_deref(), Some("abc.DEF_123-x~"));
+        assert_eq!(bearer("authorization: bearer  a1b2c3==,").as_deref(), Some("a1b2c3=="));
+        assert_eq!(bearer("?h=Bearer%20a1b2c3&x").as_deref(), Some("a1b2c3"));
+        assert_eq!(bearer("?h=Bearer+a1b2c3&x").as_deref(), Some("a1b2c3"));
+    }
+
+    #[test]
+    fn challenges_and_prose_are_not_bearer_values() {
+        assert_eq!(bearer(r#"WWW-Authenticate: Bearer realm="api", error="invalid_token""#), None);
+        assert_eq!(bearer("WWW-Authenticate: Bearer error=invalid_token"), None);
+        assert_eq!(bearer("Bearer authentication failed"), None);
+        assert_eq!(bearer("Bearer Token missing"), None);
+        assert_eq!(bearer("Bearer null"), None);
+        assert_eq!(bearer("\"token_type\":\"Bearer\""), None);
+        assert_eq!(bearer("xBearer abc123"), None);
+    }
+
+    #[test]
+    fn key_values_in_each_form() {
+        assert_eq!(kv("a?access_token=xyz&b=1", "access_token").as_deref(), Some("xyz"));
+        assert_eq!(kv(r#"{"password":"p\"w"}"#, "password").as_deref(), Some(r#"p\"w"#));
+        assert_eq!(kv(r#"{"password" : "pw"}"#, "password").as_deref(), Some("pw"));
+        assert_eq!(kv("{'password': 'pw'}", "password").as_deref(), Some("pw"));
+        assert_eq!(kv(r#"msg="{\"token\":\"abc\"}""#, "token").as_deref(), Some("abc"));
+        assert_eq!(kv("token=abc def", "token").as_deref(), Some("abc"));
+        assert_eq!(kv("Cookie: session=abc; theme=dark", "session").as_deref(), Some("abc"));
+        assert_eq!(kv("x=https%3A%2F%2Fh%3Faccess_token%3Dabc%26y", "access_token").as_deref(), Some("abc"));
+        assert_eq!(kv(r#"{"password":12345}"#, "password").as_deref(), Some("12345"));
+        assert_eq!(kv("password => 'pw'", "password").as_deref(), Some("pw"));
+    }
+
+    #[test]
+    fn non_values_are_skipped() {
+        assert_eq!(kv("token_type=Bearer", "token"), None);
+        assert_eq!(kv("Failed password for root", "password"), None);
+        assert_eq!(kv(r#"{"token":null}"#, "token"), None);
+        assert_eq!(kv(r#"{"authorization":{"a":1}}"#, "authorization"), None);
+        assert_eq!(kv("password=***", "password"), None);
+        assert_eq!(kv("/api/token/refresh", "token"), None);
+    }
+
+    #[test]
+    fn scheme_is_split_off_key_values() {
+        let line = b"Authorization: Bearer abc123 x";
+        let v = key_value(line, 0..13).unwrap();
+        let (s, c) = split_scheme(line, &v).unwrap();
+        assert_eq!(s, Scheme::Bearer);
+        assert_eq!(&line[c.range], b"abc123");
+        let line = br#"{"authorization":"Basic dXNlcjpwdw=="}"#;
+        let v = key_value(line, 2..15).unwrap();
+        let (s, c) = split_scheme(line, &v).unwrap();
+        assert_eq!(s, Scheme::Basic);
+        assert_eq!(&line[c.range], b"dXNlcjpwdw==");
+    }
+}

@@ -1,0 +1,282 @@
+//! Ordered parallel scrubbing: one reader, N scrubbing workers, one writer.
+//!
+//! ```text
+//! reader (caller's thread)      workers (N)                   writer (1 thread)
+//!   read into an owned buffer ─▶ scrub_buf(chunk) ─────────▶ reorder by sequence number,
+//!   split at the last '\n',        clean: send the buffer      write_all, flush after
+//!   carry the tail                 back untouched              FLUSH_IDLE without work
+//! ```
+//!
+//! - Each job is the whole lines of one read (so a slow producer's line leaves at once); a
+//!   clean chunk is written from the very buffer it was read into.
+//! - Output is strictly in input order: the writer holds finished chunks in a map until their
+//!   turn. At most `2 × N` chunks are in flight, so memory stays bounded.
+//! - Windows of overlong lines are scrubbed by the reader itself, in order, because whether
+//!   the rest of a cut token run is swallowed depends on the result (see [`crate::frame`]).
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::frame::{FrameConfig, MIN_READ, cut_point, is_run_byte};
+use crate::scrub::{Scratch, Scrubber};
+use crate::stats::Stats;
+
+/// Size of each read buffer (a chunk is the whole lines of one read).
+const CHUNK: usize = 1024 * 1024;
+
+/// The writer flushes when no chunk arrived for this long.
+const FLUSH_IDLE: Duration = Duration::from_millis(20);
+
+struct Job {
+    seq: u64,
+    buf: Vec<u8>,
+    len: usize,
+}
+
+struct Done {
+    seq: u64,
+    buf: Vec<u8>,
+    len: usize,
+    /// The rewritten chunk, when anything changed.
+    out: Option<Vec<u8>>,
+    stats: Stats,
+}
+
+type Pool = Arc<Mutex<Vec<Vec<u8>>>>;
+
+fn take(pool: &Pool, size: usize) -> Vec<u8> {
+    let v = pool.lock().expect("pool lock").pop();
+    match v {
+        Some(mut v) => {
+            if v.len() < size {
+                v.resize(size, 0);
+            }
+            v
+        }
+        None => vec![0; size],
+    }
+}
+
+fn give(pool: &Pool, v: Vec<u8>, cap: usize) {
+    let mut p = pool.lock().expect("pool lock");
+    if p.len() < cap {
+        p.push(v);
+    }
+}
+
+/// Reads `rdr` in owned buffers and hands out whole-line chunks.
+struct Chunker {
+    carry: Vec<u8>,
+    eof: bool,
+    swallowing: bool,
+    max_window: usize,
+}
+
+enum Next {
+    Lines(Vec<u8>, usize),
+    Window(Vec<u8>, usize),
+    End,
+}
+
+impl Chunker {
+    fn next<R: Read + ?Sized>(&mut self, rdr: &mut R, pool: &Pool) -> io::Result<Next> {
+        let mut buf = take(pool, CHUNK.max(self.carry.len() + MIN_READ));
+        let mut len = self.carry.len();
+        buf[..len].copy_from_slice(&self.carry);
+        self.carry.clear();
+        let mut scanned = 0;
+        loop {
+            if self.swallowing {
+                let n = buf[..len].iter().position(|&b| !is_run_byte(b)).unwrap_or(len);
+                buf.copy_within(n..len, 0);
+                len -= n;
+                if len > 0 {
+                    self.swallowing = false;
+                }
+            }
+            if let Some(i) = memchr::memrchr(b'\n', &buf[scanned..len]) {
+                let end = scanned + i + 1;
+                self.carry.extend_from_slice(&buf[end..len]);
+                return Ok(Next::Lines(buf, end));
+            }
+            scanned = len;
+            if self.eof {
+                if len == 0 {
+                    give(pool, buf, usize::MAX);
+                    return Ok(Next::End);
+                }
+                return Ok(Next::Lines(buf, len));
+            }
+            if len >= self.max_window {
+                let cut = cut_point(&buf[..len]);
+                self.carry.extend_from_slice(&buf[cut..len]);
+                return Ok(Next::Window(buf, cut));
+            }
+            if buf.len() - len < MIN_READ {
+                let new = (buf.len() * 2).min(self.max_window.max(len + MIN_READ));
+                buf.resize(new, 0);
+            }
+            let room = (buf.len() - len).min(self.max_window - len);
+            match rdr.read(&mut buf[len..len + room]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Scrubs `rdr` into `out` on `threads` worker threads; output in input order.
+pub fn scrub_parallel<R: Read + ?Sized, W: Write + Send + ?Sized>(
+    scrubber: &Scrubber,
+    threads: usize,
+    cfg: FrameConfig,
+    rdr: &mut R,
+    out: &mut W,
+) -> io::Result<Stats> {
+    let threads = threads.max(1);
+    let in_pool: Pool = Arc::default();
+    let out_pool: Pool = Arc::default();
+    let max_window = cfg.max_window.max(2 * MIN_READ);
+    let (job_tx, job_rx) = sync_channel::<Job>(threads * 2);
+    let job_rx = Arc::new(Mutex::new(job_rx));
+    let (done_tx, done_rx) = sync_channel::<Done>(threads * 4);
+
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let rx = Arc::clone(&job_rx);
+            let tx = done_tx.clone();
+            let out_pool = Arc::clone(&out_pool);
+            s.spawn(move || worker(scrubber, &rx, &tx, &out_pool));
+        }
+        let in_pool_w = Arc::clone(&in_pool);
+        let out_pool_w = Arc::clone(&out_pool);
+        let writer = s.spawn(move || write_in_order(done_rx, out, &in_pool_w, &out_pool_w, threads * 4));
+
+        let read_result = read_loop(scrubber, rdr, &in_pool, max_window, &job_tx, &done_tx);
+        drop(job_tx);
+        drop(done_tx);
+        let write_result = writer.join().expect("writer thread");
+        match (read_result, write_result) {
+            (_, Err(e)) => Err(e),
+            (Err(e), _) => Err(e),
+            (Ok(()), Ok(stats)) => Ok(stats),
+        }
+    })
+}
+
+fn read_loop<R: Read + ?Sized>(
+    scrubber: &Scrubber,
+    rdr: &mut R,
+    pool: &Pool,
+    max_window: usize,
+    job_tx: &SyncSender<Job>,
+    done_tx: &SyncSender<Done>,
+) -> io::Result<()> {
+    let mut chunker = Chunker { carry: Vec::new(), eof: false, swallowing: false, max_window };
+    let mut scratch = Scratch::default();
+    let mut seq = 0;
+    let (mut cuts, mut swallowed) = (0, 0);
+    loop {
+        match chunker.next(rdr, pool)? {
+            Next::End => break,
+            Next::Lines(buf, len) => {
+                if job_tx.send(Job { seq, buf, len }).is_err() {
+                    break; // the writer failed; its error is reported
+                }
+            }
+            Next::Window(buf, len) => {
+                cuts += 1;
+                let scrubbed = scrubber.scrub_buf(&buf[..len], &mut scratch);
+                let out = (!scrubbed.is_unchanged()).then(|| scrubbed.to_vec());
+                if scratch.finding_touched_end() {
+                    chunker.swallowing = true;
+                    swallowed += 1;
+                }
+                let mut stats = scratch.take_stats();
+                stats.lines = 0;
+                if done_tx.send(Done { seq, buf, len, out, stats }).is_err() {
+                    break;
+                }
+            }
+        }
+        seq += 1;
+    }
+    if cuts > 0 {
+        let stats = Stats { long_line_cuts: cuts, oversized_runs_redacted: swallowed, ..Stats::default() };
+        let _ = done_tx.send(Done { seq, buf: Vec::new(), len: 0, out: None, stats });
+    }
+    Ok(())
+}
+
+fn worker(scrubber: &Scrubber, rx: &Mutex<Receiver<Job>>, tx: &SyncSender<Done>, out_pool: &Pool) {
+    let mut scratch = Scratch::default();
+    loop {
+        let job = match rx.lock().expect("job lock").recv() {
+            Ok(j) => j,
+            Err(_) => return,
+        };
+        let scrubbed = scrubber.scrub_buf(&job.buf[..job.len], &mut scratch);
+        let out = if scrubbed.is_unchanged() {
+            None
+        } else {
+            let mut v = out_pool.lock().expect("pool lock").pop().unwrap_or_default();
+            v.clear();
+            scrubbed.write_to(&mut v).expect("writing to a Vec cannot fail");
+            Some(v)
+        };
+        let stats = scratch.take_stats();
+        if tx.send(Done { seq: job.seq, buf: job.buf, len: job.len, out, stats }).is_err() {
+            return;
+        }
+    }
+}
+
+fn write_in_order<W: Write + ?Sized>(
+    rx: Receiver<Done>,
+    out: &mut W,
+    in_pool: &Pool,
+    out_pool: &Pool,
+    keep: usize,
+) -> io::Result<Stats> {
+    let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
+    let mut next = 0;
+    let mut stats = Stats::default();
+    let mut dirty = false;
+    loop {
+        match rx.recv_timeout(FLUSH_IDLE) {
+            Ok(d) => {
+                pending.insert(d.seq, d);
+                while let Some(d) = pending.remove(&next) {
+                    match &d.out {
+                        Some(o) => out.write_all(o)?,
+                        None => out.write_all(&d.buf[..d.len])?,
+                    }
+                    stats.merge(&d.stats);
+                    dirty = true;
+                    next += 1;
+                    if !d.buf.is_empty() {
+                        give(in_pool, d.buf, keep);
+                    }
+                    if let Some(o) = d.out {
+                        give(out_pool, o, keep);
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if dirty {
+                    out.flush()?;
+                    dirty = false;
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    debug_assert!(pending.is_empty(), "every chunk is written");
+    out.flush()?;
+    Ok(stats)
+}

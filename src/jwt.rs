@@ -1,0 +1,255 @@
+//! Compact JWT recognition: JWS, JWE and unsecured (`alg: none`) tokens.
+//!
+//! A candidate is a run of base64url segments separated by dots. It is a token only if its
+//! first segment decodes to a JSON object with a string `alg` member (RFC 7515 §4.1.1); with
+//! a string `enc` member it is a JWE (RFC 7516 §4.1.2) and has five segments, otherwise a JWS
+//! of three (RFC 7515 §7.1), unsecured when `alg` is `none` (RFC 7519 §6). Dotted look-alikes —
+//! versions, host names, file names, base64 blobs — fail that check and are never touched.
+//!
+//! Parsing works on a borrowed `&[u8]` with `nom` complete parsers (framing guarantees the span
+//! is whole) and allocates only when a header decodes.
+//!
+//! Tolerated, because real libraries emit them: `=` padding at a segment's end, whitespace
+//! inside the header JSON (`{ "alg"…` and `{\n…`). A token cut short (two segments only) still
+//! counts as a token: fail closed.
+
+use std::ops::Range;
+
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use nom::bytes::complete::{tag, take_while, take_while_m_n};
+use nom::combinator::recognize;
+use nom::multi::many_m_n;
+use nom::sequence::{pair, preceded};
+use nom::{IResult, Parser};
+use serde::Deserialize;
+
+/// Base64url, padding optional, trailing bits allowed: as lenient as the libraries that write.
+pub(crate) const B64URL: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// Largest header segment decoded (x5c certificate chains make headers a few KiB).
+const MAX_HEADER_B64: usize = 64 * 1024;
+
+/// Whether `b` is a base64url alphabet byte.
+#[inline]
+pub fn is_b64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+/// The kind of compact token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Signed: header.payload.signature.
+    Jws,
+    /// Encrypted: header.key.iv.ciphertext.tag.
+    Jwe,
+    /// `alg: none` or an empty signature segment.
+    Unsecured,
+}
+
+impl TokenKind {
+    /// Lowercase name used in stats and findings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Jws => "jws",
+            TokenKind::Jwe => "jwe",
+            TokenKind::Unsecured => "unsecured",
+        }
+    }
+}
+
+/// The header members logscrub reports (never secret).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Header {
+    /// Algorithm (`alg`).
+    #[serde(default)]
+    pub alg: Option<String>,
+    /// Content encryption (`enc`), JWE only.
+    #[serde(default)]
+    pub enc: Option<String>,
+    /// Key id (`kid`).
+    #[serde(default)]
+    pub kid: Option<String>,
+    /// Type (`typ`).
+    #[serde(default)]
+    pub typ: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct HeaderProbe {
+    #[serde(default)]
+    alg: Option<serde_json::Value>,
+    #[serde(default)]
+    enc: Option<serde_json::Value>,
+    #[serde(default)]
+    kid: Option<serde_json::Value>,
+    #[serde(default)]
+    typ: Option<serde_json::Value>,
+}
+
+/// A recognised token: byte ranges into the haystack it was parsed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// JWS, JWE or unsecured.
+    pub kind: TokenKind,
+    /// The whole token.
+    pub span: Range<usize>,
+    /// Each segment (3 for JWS, 5 for JWE; 2 when cut short).
+    pub segments: Vec<Range<usize>>,
+    /// Decoded header members.
+    pub header: Header,
+}
+
+/// One segment: base64url characters and at most two `=` of padding.
+fn segment(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    recognize(pair(take_while(is_b64url), take_while_m_n(0, 2, |b| b == b'='))).parse(i)
+}
+
+/// A header segment and the segments after it.
+type Dotted<'a> = (&'a [u8], Vec<&'a [u8]>);
+
+/// A header segment followed by up to five `.segment`s.
+fn dotted(i: &[u8]) -> IResult<&[u8], Dotted<'_>> {
+    pair(segment, many_m_n(0, 5, preceded(tag(&b"."[..]), segment))).parse(i)
+}
+
+/// Decodes a header segment and checks it is a JSON object with a string `alg`.
+pub fn decode_header(seg: &[u8], buf: &mut Vec<u8>) -> Option<Header> {
+    if seg.len() < 12 || seg.len() > MAX_HEADER_B64 {
+        return None;
+    }
+    buf.clear();
+    B64URL.decode_vec(seg, buf).ok()?;
+    let first = buf.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' {
+        return None;
+    }
+    let probe: HeaderProbe = serde_json::from_slice(buf).ok()?;
+    let s = |v: Option<serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let alg = s(probe.alg)?;
+    Some(Header { alg: Some(alg), enc: s(probe.enc), kid: s(probe.kid), typ: s(probe.typ) })
+}
+
+/// Parses a compact token starting exactly at `at` in `hay`.
+///
+/// `scratch` is reused for the decoded header. Returns `None` for anything that is not a
+/// token; never panics on any input.
+pub fn parse_at(hay: &[u8], at: usize, scratch: &mut Vec<u8>) -> Option<Token> {
+    let rest = hay.get(at..)?;
+    let (_, (head, more)) = dotted(rest).ok()?;
+    if more.is_empty() {
+        return None;
+    }
+    let header = decode_header(head, scratch)?;
+    let is_jwe = header.enc.is_some();
+    let want = if is_jwe { 5 } else { 3 };
+    let mut segments = Vec::with_capacity(want);
+    let mut pos = at;
+    segments.push(pos..pos + head.len());
+    pos += head.len();
+    for seg in more.iter().take(want - 1) {
+        pos += 1; // the dot
+        segments.push(pos..pos + seg.len());
+        pos += seg.len();
+    }
+    // `header.payload` with nothing after it is a token cut short: keep it (fail closed).
+    let kind = if is_jwe {
+        TokenKind::Jwe
+    } else if header.alg.as_deref().is_some_and(|a| a.eq_ignore_ascii_case("none"))
+        || segments.get(2).is_some_and(|s| s.is_empty())
+    {
+        TokenKind::Unsecured
+    } else {
+        TokenKind::Jws
+    };
+    Some(Token { kind, span: at..pos, segments, header })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        B64URL.encode(s)
+    }
+
+    fn tok(h: &str, rest: &str) -> String {
+        format!("{}.{}", b64(h), rest)
+    }
+
+    #[test]
+    fn jws_three_segments() {
+        let t = tok(r#"{"alg":"HS256","typ":"JWT"}"#, &format!("{}.c2ln", b64(r#"{"sub":"1"}"#)));
+        let line = format!("x {t} y");
+        let p = parse_at(line.as_bytes(), 2, &mut Vec::new()).unwrap();
+        assert_eq!(p.kind, TokenKind::Jws);
+        assert_eq!(&line[p.span.clone()], t);
+        assert_eq!(p.segments.len(), 3);
+        assert_eq!(p.header.alg.as_deref(), Some("HS256"));
+    }
+
+    #[test]
+    fn trailing_sentence_dot_is_not_part_of_the_token() {
+        let t = tok(r#"{"alg":"HS256"}"#, "cGF5.c2ln");
+        let line = format!("{t}.");
+        let p = parse_at(line.as_bytes(), 0, &mut Vec::new()).unwrap();
+        assert_eq!(p.span.end, t.len());
+    }
+
+    #[test]
+    fn unsecured_keeps_its_trailing_dot() {
+        let t = tok(r#"{"alg":"none"}"#, "cGF5.");
+        let p = parse_at(t.as_bytes(), 0, &mut Vec::new()).unwrap();
+        assert_eq!(p.kind, TokenKind::Unsecured);
+        assert_eq!(p.span.end, t.len());
+    }
+
+    #[test]
+    fn jwe_five_segments() {
+        let t = tok(r#"{"alg":"RSA-OAEP","enc":"A256GCM"}"#, "a2V5.aXY.Y3Q.dGFn");
+        let p = parse_at(t.as_bytes(), 0, &mut Vec::new()).unwrap();
+        assert_eq!(p.kind, TokenKind::Jwe);
+        assert_eq!(p.segments.len(), 5);
+        assert_eq!(p.span.end, t.len());
+    }
+
+    #[test]
+    fn spaced_and_newline_headers_are_tokens() {
+        for h in ["{ \"alg\": \"RS256\" }", "{\n  \"alg\": \"RS256\"\n}", "{\r\n\"alg\":\"ES256\"}"] {
+            let t = tok(h, "cGF5.c2ln");
+            assert!(parse_at(t.as_bytes(), 0, &mut Vec::new()).is_some(), "{h:?}");
+        }
+    }
+
+    #[test]
+    fn dotted_version_is_not_a_token() {
+        for s in ["1.2.3", "eyJ.foo.bar", "example.com.au", "file.tar.gz", "eyJhbGciOiJub25lIn0"] {
+            assert!(parse_at(s.as_bytes(), 0, &mut Vec::new()).is_none(), "{s}");
+        }
+    }
+
+    #[test]
+    fn header_without_alg_is_not_a_token() {
+        let t = tok(r#"{"typ":"JWT"}"#, "cGF5.c2ln");
+        assert!(parse_at(t.as_bytes(), 0, &mut Vec::new()).is_none());
+        let t = tok(r#"["alg"]"#, "cGF5.c2ln");
+        assert!(parse_at(t.as_bytes(), 0, &mut Vec::new()).is_none());
+    }
+
+    #[test]
+    fn padded_segments_are_accepted() {
+        let h = base64::engine::general_purpose::URL_SAFE.encode(r#"{"alg":"HS256"}"#);
+        let t = format!("{h}.cGF5.c2ln");
+        let p = parse_at(t.as_bytes(), 0, &mut Vec::new()).unwrap();
+        assert_eq!(p.span.end, t.len());
+    }
+}

@@ -1,0 +1,59 @@
+//! # logscrub
+//!
+//! A streaming log scrubber: finds every JWT (JWS, JWE, unsecured), bearer/basic credential and
+//! secret-key value embedded in log lines and redacts it by a rule file, leaving every other
+//! byte as it was.
+//!
+//! ## The data path
+//!
+//! ```text
+//! bytes in ─▶ frame ─▶ scan ─▶ jwt / credential ─▶ rules ─▶ redact ─▶ Scrubbed pieces ─▶ sink
+//!            (lines)  (one SIMD    (verify a         (decide)  (append to   (input slices +
+//!                      literal      candidate)                   scratch)     rewritten lines)
+//!                      pass)
+//! ```
+//!
+//! - [`frame`]: a reusable read buffer handing out whole lines; overlong lines are cut into
+//!   windows only outside token runs.
+//! - [`scan`]: one Aho-Corasick pass over the whole buffer for every trigger literal.
+//! - [`jwt`] and [`credential`]: verify a candidate and return borrowed extents.
+//! - [`rules`]: the compiled rule file; decides, never touches bytes.
+//! - [`redact`](crate::Scrubber): rewrites into a per-thread [`Scratch`].
+//! - [`Scrubber`]: ties them together; [`Scrubbed`] is written with one `write_all` per piece.
+//!
+//! ## Example
+//!
+//! ```
+//! use logscrub::{Rules, Scratch, Scrubber};
+//!
+//! let scrubber = Scrubber::new(&Rules::embedded())?;
+//! let mut scratch = Scratch::default();
+//! let input = b"user=bob password=hunter2 status=ok\nall good\n";
+//! let out = scrubber.scrub_buf(input, &mut scratch).to_vec();
+//! assert_eq!(out, b"user=bob password=[REDACTED] status=ok\nall good\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Features
+//!
+//! - `cli` (default): the `logscrub` binary (clap, anyhow).
+//! - `tracing`: [`tracing_writer`](crate) — a `tracing-subscriber` `MakeWriter` that scrubs
+//!   each event before it reaches the inner writer.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod credential;
+pub mod frame;
+pub mod io;
+pub mod jwt;
+mod redact;
+pub mod rules;
+pub mod scan;
+mod scrub;
+pub mod stats;
+
+pub use redact::ClaimInfo;
+pub use rules::{Action, RuleError, RuleErrorKind, Rules};
+pub use scrub::{BuildError, Finding, Scratch, Scrubbed, Scrubber, TokenFacts};
+pub use stats::{FindingKind, Stats};

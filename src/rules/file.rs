@@ -1,0 +1,80 @@
+//! The rule file as written: serde structs that mirror `rules/default.toml` one to one.
+//!
+//! Unknown keys are errors (`deny_unknown_fields`); values checked after parsing (actions,
+//! regexes) are kept as [`toml::Spanned`] so their errors can point at the value.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRules {
+    #[serde(default)]
+    pub(crate) markers: RawMarkers,
+    #[serde(default)]
+    pub(crate) jwt: RawJwt,
+    #[serde(default)]
+    pub(crate) hash: RawHash,
+    #[serde(default)]
+    pub(crate) bearer: RawScheme,
+    #[serde(default)]
+    pub(crate) basic: RawScheme,
+    #[serde(default)]
+    pub(crate) secret_keys: Vec<RawSecretKeys>,
+    #[serde(default)]
+    pub(crate) patterns: Vec<RawPattern>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMarkers {
+    pub(crate) redacted: Option<Spanned<String>>,
+    pub(crate) signature: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawJwt {
+    pub(crate) default_claim_action: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) claims: BTreeMap<String, Spanned<String>>,
+    /// N for `mask` claim actions without an inline `mask:N`.
+    pub(crate) mask_prefix: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHash {
+    pub(crate) key_env: Option<String>,
+    pub(crate) key_file: Option<String>,
+    pub(crate) key_id: Option<Spanned<String>>,
+    pub(crate) hex_len: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawScheme {
+    pub(crate) action: Option<Spanned<String>>,
+    pub(crate) mask_prefix: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSecretKeys {
+    pub(crate) names: Vec<Spanned<String>>,
+    pub(crate) action: Option<Spanned<String>>,
+    pub(crate) mask_prefix: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPattern {
+    pub(crate) name: String,
+    pub(crate) regex: Spanned<String>,
+    pub(crate) action: Option<Spanned<String>>,
+    pub(crate) mask_prefix: Option<Spanned<i64>>,
+    /// Literals that must occur in any match (ASCII case-insensitive); used for the prefilter.
+    pub(crate) triggers: Option<Vec<String>>,
+}

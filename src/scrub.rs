@@ -1,0 +1,540 @@
+//! The scrubber: ties scan → verify → decide → rewrite together.
+//!
+//! [`Scrubber`] is immutable, `Send + Sync`, built once from [`Rules`] and shared; each thread
+//! owns a [`Scratch`] that it reuses for every buffer, so the steady state allocates nothing.
+//!
+//! # The buffer path
+//!
+//! ```text
+//! scrub_buf(buf):                      buf holds whole lines (or one long-line window)
+//!   pos = 0
+//!   while scanner finds a literal at or after pos:
+//!     (ls, le) = the line around it                  memrchr / memchr
+//!     if the line has findings: rewrite it into scratch.out
+//!        pieces += Input(emitted..ls), Scratch(rewritten line)
+//!     pos = le + 1                                   the rest of that line is done
+//!   pieces += Input(emitted..buf.len())
+//! ```
+//!
+//! A buffer without a candidate becomes a single `Input` piece: the caller writes it straight
+//! from its own read buffer, with no copy and no allocation. Lines are never reordered: pieces
+//! cover the buffer exactly, in order.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::ops::Range;
+
+use crate::credential::{self, Scheme, Value};
+use crate::jwt::{self, Token, TokenKind};
+use crate::redact::{ClaimInfo, MASK_SUFFIX, Pseudonymizer, Redactor};
+use crate::rules::{Action, Rules};
+use crate::scan::{Candidate, JWT_STARTS, Scanner, Trigger};
+use crate::stats::{FindingKind, Stats};
+
+/// Why a scrubber could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A rule uses `hash` and no key was found.
+    #[error(
+        "{source_name}: the `hash` action needs a key: set the environment variable named by `hash.key_env` or `hash.key_file` ({hint})"
+    )]
+    MissingHashKey {
+        /// Rules file name.
+        source_name: String,
+        /// Where we looked.
+        hint: String,
+    },
+    /// The key file could not be read.
+    #[error("{source_name}: cannot read hash key file {path}: {err}")]
+    KeyFile {
+        /// Rules file name.
+        source_name: String,
+        /// The key file.
+        path: String,
+        /// The I/O error.
+        err: io::Error,
+    },
+}
+
+/// One finding, reported when [`Scratch::record_findings`] is on. Holds positions and
+/// non-secret facts only: never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// What was found.
+    pub kind: FindingKind,
+    /// The rule that fired: `jwt`, `bearer`, `basic`, the key name, or the pattern name.
+    pub rule: String,
+    /// The action applied.
+    pub action: Action,
+    /// Byte offset of the line's start in the scrubbed buffer.
+    pub line_start: usize,
+    /// Byte range of the secret in the scrubbed buffer (for keyed fingerprints by the caller).
+    pub span: Range<usize>,
+    /// For tokens: header and kept-claim facts.
+    pub token: Option<Box<TokenFacts>>,
+}
+
+/// Non-secret facts about a token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenFacts {
+    /// Header.
+    pub header: jwt::Header,
+    /// Kept claims and timestamps.
+    pub claims: ClaimInfo,
+}
+
+/// A piece of output: a range of the input buffer or of the scratch buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Input(Range<usize>),
+    Scratch(Range<usize>),
+}
+
+/// A replacement on one line: `range` of the line becomes `repl` of `Scratch::repl`.
+#[derive(Debug, Clone)]
+struct Edit {
+    range: Range<usize>,
+    repl: Range<usize>,
+}
+
+/// Per-thread reusable buffers and counters. Cheap to create; reuse it.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    out: Vec<u8>,
+    repl: Vec<u8>,
+    tmp: Vec<u8>,
+    pieces: Vec<Piece>,
+    edits: Vec<Edit>,
+    pattern_marks: Vec<bool>,
+    extra: Vec<usize>,
+    stats: Stats,
+    record: bool,
+    findings: Vec<Finding>,
+    /// Offset of the current line in the buffer (for findings).
+    line_base: usize,
+    /// Whether the last edit of the last buffer ended exactly at its end.
+    touched_end: bool,
+    /// The same, for the line being rewritten.
+    touched_end_line: bool,
+}
+
+impl Scratch {
+    /// Turns per-finding records on or off (off by default: counting only).
+    pub fn record_findings(&mut self, on: bool) {
+        self.record = on;
+    }
+
+    /// Findings of the last `scrub_buf`/`scrub_line` call (when recording).
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// Counters accumulated since the last [`Scratch::take_stats`].
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Returns and resets the counters.
+    pub fn take_stats(&mut self) -> Stats {
+        std::mem::take(&mut self.stats)
+    }
+
+    /// Whether the last scrubbed buffer's final finding ran up to its very end (the stream
+    /// loop uses it to keep redacting a token cut by a long-line window).
+    pub fn finding_touched_end(&self) -> bool {
+        self.touched_end
+    }
+}
+
+/// A scrubbed buffer: slices of the input interleaved with rewritten lines.
+#[derive(Debug)]
+pub struct Scrubbed<'a> {
+    input: &'a [u8],
+    out: &'a [u8],
+    pieces: &'a [Piece],
+}
+
+impl Scrubbed<'_> {
+    /// Writes every piece in order with `write_all`.
+    pub fn write_to<W: Write + ?Sized>(&self, w: &mut W) -> io::Result<()> {
+        for p in self.pieces {
+            w.write_all(self.slice(p))?;
+        }
+        Ok(())
+    }
+
+    fn slice(&self, p: &Piece) -> &[u8] {
+        match p {
+            Piece::Input(r) => &self.input[r.clone()],
+            Piece::Scratch(r) => &self.out[r.clone()],
+        }
+    }
+
+    /// Whether the output is the input, unchanged.
+    pub fn is_unchanged(&self) -> bool {
+        self.pieces.iter().all(|p| matches!(p, Piece::Input(_)))
+    }
+
+    /// Output length in bytes.
+    pub fn len(&self) -> usize {
+        self.pieces.iter().map(|p| self.slice(p).len()).sum()
+    }
+
+    /// Whether the output is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The output as one owned buffer.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.len());
+        for p in self.pieces {
+            v.extend_from_slice(self.slice(p));
+        }
+        v
+    }
+}
+
+/// Builds once from rules, scrubs many buffers, from any number of threads.
+///
+/// ```
+/// use logscrub::{Rules, Scrubber, Scratch};
+/// let scrubber = Scrubber::new(&Rules::embedded()).unwrap();
+/// let mut scratch = Scratch::default();
+/// let out = scrubber.scrub_line(b"GET /cb?access_token=s3cr3t&x=1", &mut scratch);
+/// assert_eq!(&*out, b"GET /cb?access_token=[REDACTED]&x=1");
+/// let clean = scrubber.scrub_line(b"version 1.2.3 on example.com", &mut scratch);
+/// assert!(matches!(clean, std::borrow::Cow::Borrowed(_)));
+/// ```
+#[derive(Debug)]
+pub struct Scrubber {
+    scanner: Scanner,
+    red: Redactor,
+}
+
+impl Scrubber {
+    /// Compiles the scanner and loads the hash key when any rule uses `hash`.
+    pub fn new(rules: &Rules) -> Result<Scrubber, BuildError> {
+        let pseudo = if rules.uses_hash() { Some(load_key(rules)?) } else { None };
+        Ok(Scrubber { scanner: Scanner::new(rules), red: Redactor { rules: rules.clone(), pseudo } })
+    }
+
+    /// Builds with an explicit hash key (tests, and library users holding the key themselves).
+    pub fn with_hash_key(rules: &Rules, key: &[u8]) -> Scrubber {
+        let h = &rules.hash;
+        Scrubber {
+            scanner: Scanner::new(rules),
+            red: Redactor { rules: rules.clone(), pseudo: Some(Pseudonymizer::new(key, &h.key_id, h.hex_len)) },
+        }
+    }
+
+    /// The rules this scrubber applies.
+    pub fn rules(&self) -> &Rules {
+        &self.red.rules
+    }
+
+    /// Scrubs one line (without its terminator). Borrowed when nothing was found.
+    pub fn scrub_line<'a>(&self, line: &'a [u8], scratch: &mut Scratch) -> Cow<'a, [u8]> {
+        scratch.findings.clear();
+        scratch.out.clear();
+        scratch.line_base = 0;
+        scratch.stats.lines += 1;
+        scratch.stats.bytes_in += line.len() as u64;
+        let changed = self.line_into(line, scratch);
+        if changed {
+            scratch.stats.lines_changed += 1;
+            scratch.stats.bytes_out += scratch.out.len() as u64;
+            Cow::Owned(scratch.out.clone())
+        } else {
+            scratch.stats.bytes_out += line.len() as u64;
+            Cow::Borrowed(line)
+        }
+    }
+
+    /// Scrubs a buffer of whole lines (the last one may lack its `\n`). See the module docs.
+    pub fn scrub_buf<'a>(&self, buf: &'a [u8], scratch: &'a mut Scratch) -> Scrubbed<'a> {
+        scratch.out.clear();
+        scratch.pieces.clear();
+        scratch.findings.clear();
+        scratch.touched_end = false;
+        scratch.stats.bytes_in += buf.len() as u64;
+        let nl = memchr::memchr_iter(b'\n', buf).count();
+        scratch.stats.lines += (nl + usize::from(buf.last().is_some_and(|&b| b != b'\n'))) as u64;
+
+        self.unanchored_starts(buf, scratch);
+        let mut extra_i = 0;
+        let mut emitted = 0;
+        let mut pos = 0;
+        while pos < buf.len() {
+            let lit = self.scanner.candidates(&buf[pos..]).next().map(|c| pos + c.start);
+            while extra_i < scratch.extra.len() && scratch.extra[extra_i] < pos {
+                extra_i += 1;
+            }
+            let ex = scratch.extra.get(extra_i).copied();
+            let at = match (lit, ex) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => break,
+            };
+            let ls = memchr::memrchr(b'\n', &buf[..at]).map_or(0, |i| i + 1);
+            let le = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
+            let start = scratch.out.len();
+            scratch.line_base = ls;
+            if self.line_into(&buf[ls..le], scratch) {
+                scratch.stats.lines_changed += 1;
+                if ls > emitted {
+                    scratch.pieces.push(Piece::Input(emitted..ls));
+                }
+                match scratch.pieces.last_mut() {
+                    Some(Piece::Scratch(r)) if r.end == start && emitted == ls => r.end = scratch.out.len(),
+                    _ => scratch.pieces.push(Piece::Scratch(start..scratch.out.len())),
+                }
+                emitted = le;
+                if le == buf.len() {
+                    scratch.touched_end = scratch.touched_end_line;
+                }
+            }
+            pos = le + 1;
+        }
+        if emitted < buf.len() {
+            scratch.pieces.push(Piece::Input(emitted..buf.len()));
+        }
+        let out_len: usize = scratch
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Input(r) | Piece::Scratch(r) => r.len(),
+            })
+            .sum();
+        scratch.stats.bytes_out += out_len as u64;
+        Scrubbed { input: buf, out: &scratch.out, pieces: &scratch.pieces }
+    }
+
+    /// Start offsets of matches of literal-less patterns (they are few; usually none).
+    fn unanchored_starts(&self, buf: &[u8], scratch: &mut Scratch) {
+        scratch.extra.clear();
+        for &i in self.scanner.unanchored_patterns() {
+            let re = &self.red.rules.patterns[i as usize].regex;
+            scratch.extra.extend(re.find_iter(buf).map(|m| m.start()));
+        }
+        if self.scanner.unanchored_patterns().len() > 1 {
+            scratch.extra.sort_unstable();
+        }
+    }
+
+    /// Finds and rewrites everything on one line; appends the rewritten line to `scratch.out`
+    /// and returns `true`, or appends nothing and returns `false`.
+    fn line_into(&self, line: &[u8], scratch: &mut Scratch) -> bool {
+        scratch.edits.clear();
+        scratch.repl.clear();
+        scratch.touched_end_line = false;
+        let npat = self.red.rules.patterns.len();
+        scratch.pattern_marks.clear();
+        scratch.pattern_marks.resize(npat, false);
+        for &i in self.scanner.unanchored_patterns() {
+            scratch.pattern_marks[i as usize] = true;
+        }
+
+        let mut cursor = 0;
+        for c in self.scanner.candidates(line) {
+            if c.start < cursor {
+                continue;
+            }
+            for &t in self.scanner.triggers_of(&c) {
+                if let Some(end) = self.try_trigger(line, &c, t, scratch) {
+                    cursor = end;
+                    break;
+                }
+            }
+        }
+        if scratch.pattern_marks.iter().any(|&m| m) {
+            self.patterns_into(line, scratch);
+        }
+        if scratch.edits.is_empty() {
+            return false;
+        }
+        let mut prev = 0;
+        for e in &scratch.edits {
+            scratch.out.extend_from_slice(&line[prev..e.range.start]);
+            scratch.out.extend_from_slice(&scratch.repl[e.repl.clone()]);
+            prev = e.range.end;
+        }
+        scratch.out.extend_from_slice(&line[prev..]);
+        scratch.touched_end_line = prev == line.len();
+        true
+    }
+
+    /// Verifies one trigger at a candidate; on a finding, records the edit and returns the end
+    /// of what it consumed.
+    fn try_trigger(&self, line: &[u8], c: &Candidate, t: Trigger, scratch: &mut Scratch) -> Option<usize> {
+        match t {
+            Trigger::JwtStart => {
+                if !JWT_STARTS.iter().any(|s| line[c.start..c.end] == *s.as_bytes()) {
+                    return None;
+                }
+                let tok = jwt::parse_at(line, c.start, &mut scratch.tmp)?;
+                let end = tok.span.end;
+                self.token_edit(line, &tok, "jwt", scratch);
+                Some(end)
+            }
+            Trigger::Bearer | Trigger::Basic => {
+                let v = credential::scheme_value(line, c.start..c.end)?;
+                let (kind, action, rule) = if t == Trigger::Bearer {
+                    (FindingKind::Bearer, self.red.rules.bearer, "bearer")
+                } else {
+                    (FindingKind::Basic, self.red.rules.basic, "basic")
+                };
+                self.value_edit(line, &v, kind, action, rule, scratch)
+            }
+            Trigger::Key(g) => {
+                let v = credential::key_value(line, c.start..c.end)?;
+                let group = &self.red.rules.secret_keys[g as usize];
+                let name = &line[c.start..c.end];
+                let rule = String::from_utf8_lossy(name).to_ascii_lowercase();
+                if let Some((scheme, cred)) = credential::split_scheme(line, &v) {
+                    let (kind, action) = match scheme {
+                        Scheme::Bearer => (FindingKind::Bearer, self.red.rules.bearer),
+                        Scheme::Basic => (FindingKind::Basic, self.red.rules.basic),
+                        Scheme::Other => (FindingKind::SecretKey, group.action),
+                    };
+                    return self.value_edit(line, &cred, kind, action, &rule, scratch);
+                }
+                self.value_edit(line, &v, FindingKind::SecretKey, group.action, &rule, scratch)
+            }
+            Trigger::Pattern(i) => {
+                scratch.pattern_marks[i as usize] = true;
+                None
+            }
+        }
+    }
+
+    /// Rewrites an opaque value — or, when the value is a compact JWT, the token by the JWT
+    /// rules. Returns the end of the value on a finding.
+    fn value_edit(
+        &self,
+        line: &[u8],
+        v: &Value,
+        kind: FindingKind,
+        action: Action,
+        rule: &str,
+        scratch: &mut Scratch,
+    ) -> Option<usize> {
+        let r = v.range.clone();
+        if r.is_empty() {
+            return None;
+        }
+        if let Some(tok) = jwt::parse_at(line, r.start, &mut scratch.tmp) {
+            let end = tok.span.end;
+            self.token_edit(line, &tok, rule, scratch);
+            return Some(end);
+        }
+        let value = &line[r.clone()];
+        if self.red.is_scrubbed(value) || line[r.end..].starts_with(MASK_SUFFIX) && value.len() <= 64 {
+            return None;
+        }
+        let start = scratch.repl.len();
+        if !self.red.opaque(value, action, v.json_number, &mut scratch.repl) {
+            return None;
+        }
+        self.push_edit(r.clone(), start, kind, rule, action, None, scratch);
+        Some(r.end)
+    }
+
+    fn token_edit(&self, line: &[u8], tok: &Token, rule: &str, scratch: &mut Scratch) {
+        let start = scratch.repl.len();
+        let mut info = scratch.record.then(ClaimInfo::default);
+        let changed = self.red.token(line, tok, &mut scratch.tmp, &mut scratch.repl, info.as_mut());
+        scratch.stats.claims_redacted += changed;
+        let kind = match tok.kind {
+            TokenKind::Jws => FindingKind::Jws,
+            TokenKind::Jwe => FindingKind::Jwe,
+            TokenKind::Unsecured => FindingKind::Unsecured,
+        };
+        let facts = info.map(|claims| Box::new(TokenFacts { header: tok.header.clone(), claims }));
+        let action = self.red.rules.default_claim;
+        self.push_edit(tok.span.clone(), start, kind, rule, action, facts, scratch);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_edit(
+        &self,
+        range: Range<usize>,
+        repl_start: usize,
+        kind: FindingKind,
+        rule: &str,
+        action: Action,
+        token: Option<Box<TokenFacts>>,
+        scratch: &mut Scratch,
+    ) {
+        let repl = repl_start..scratch.repl.len();
+        scratch.stats.findings.add(kind);
+        if scratch.record {
+            let base = scratch.line_base;
+            scratch.findings.push(Finding {
+                kind,
+                rule: rule.to_string(),
+                action,
+                line_start: base,
+                span: base + range.start..base + range.end,
+                token,
+            });
+        }
+        scratch.edits.push(Edit { range, repl });
+    }
+
+    /// Runs the marked pattern regexes over the line; matches that overlap an edit are skipped.
+    fn patterns_into(&self, line: &[u8], scratch: &mut Scratch) {
+        let had = scratch.edits.len();
+        for (i, p) in self.red.rules.patterns.iter().enumerate() {
+            if !scratch.pattern_marks[i] {
+                continue;
+            }
+            for m in p.regex.find_iter(line) {
+                let r = m.range();
+                if r.is_empty() || self.red.is_scrubbed(&line[r.clone()]) {
+                    continue;
+                }
+                if scratch.edits.iter().any(|e| e.range.start < r.end && r.start < e.range.end) {
+                    continue;
+                }
+                let start = scratch.repl.len();
+                if self.red.opaque(&line[r.clone()], p.action, false, &mut scratch.repl) {
+                    self.push_edit(r, start, FindingKind::Pattern, &p.name, p.action, None, scratch);
+                }
+            }
+        }
+        if scratch.edits.len() > had {
+            scratch.edits.sort_by_key(|e| e.range.start);
+        }
+    }
+}
+
+/// Loads the hash key from the environment variable or key file named in the rules.
+fn load_key(rules: &Rules) -> Result<Pseudonymizer, BuildError> {
+    let h = &rules.hash;
+    if let Some(var) = &h.key_env {
+        if let Some(k) = std::env::var_os(var).filter(|k| !k.is_empty()) {
+            return Ok(Pseudonymizer::new(k.as_encoded_bytes(), &h.key_id, h.hex_len));
+        }
+    }
+    if let Some(path) = &h.key_file {
+        let bytes = std::fs::read(path).map_err(|err| BuildError::KeyFile {
+            source_name: rules.source_name.clone(),
+            path: path.display().to_string(),
+            err,
+        })?;
+        let key = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+        let key = key.strip_suffix(b"\r").unwrap_or(key);
+        if !key.is_empty() {
+            return Ok(Pseudonymizer::new(key, &h.key_id, h.hex_len));
+        }
+    }
+    let hint = match (&h.key_env, &h.key_file) {
+        (Some(v), Some(f)) => format!("${v} is unset and {} is empty", f.display()),
+        (Some(v), None) => format!("${v} is unset or empty"),
+        (None, Some(f)) => format!("{} is empty", f.display()),
+        (None, None) => "neither is configured".to_string(),
+    };
+    Err(BuildError::MissingHashKey { source_name: rules.source_name.clone(), hint })
+}
