@@ -28,7 +28,7 @@ use crate::credential::{self, Scheme, Value};
 use crate::jwt::{self, Token, TokenKind};
 use crate::redact::{ClaimInfo, MASK_SUFFIX, Pseudonymizer, Redactor};
 use crate::rules::{Action, Rules};
-use crate::scan::{Candidate, JWT_STARTS, Scanner, Trigger};
+use crate::scan::{Candidate, JWT_STARTS, LowerBlock, Scanner, Trigger};
 use crate::stats::{FindingKind, Stats};
 
 /// Why a scrubber could not be built.
@@ -117,6 +117,10 @@ pub struct Scratch {
     touched_end: bool,
     /// The same, for the line being rewritten.
     touched_end_line: bool,
+    /// Lowercased block of the buffer being scanned.
+    lower: LowerBlock,
+    /// Lowercased block of the line being verified.
+    line_lower: LowerBlock,
 }
 
 impl Scratch {
@@ -262,12 +266,13 @@ impl Scrubber {
         let nl = memchr::memchr_iter(b'\n', buf).count();
         scratch.stats.lines += (nl + usize::from(buf.last().is_some_and(|&b| b != b'\n'))) as u64;
 
+        scratch.lower.invalidate();
         self.unanchored_starts(buf, scratch);
         let mut extra_i = 0;
         let mut emitted = 0;
         let mut pos = 0;
         while pos < buf.len() {
-            let lit = self.scanner.candidates(&buf[pos..]).next().map(|c| pos + c.start);
+            let lit = self.scanner.find(buf, pos, &mut scratch.lower).map(|c| c.start);
             while extra_i < scratch.extra.len() && scratch.extra[extra_i] < pos {
                 extra_i += 1;
             }
@@ -336,18 +341,19 @@ impl Scrubber {
             scratch.pattern_marks[i as usize] = true;
         }
 
-        let mut cursor = 0;
-        for c in self.scanner.candidates(line) {
-            if c.start < cursor {
-                continue;
-            }
+        let mut lower = std::mem::take(&mut scratch.line_lower);
+        lower.invalidate();
+        let mut at = 0;
+        while let Some(c) = self.scanner.find(line, at, &mut lower) {
+            at = c.end;
             for &t in self.scanner.triggers_of(&c) {
                 if let Some(end) = self.try_trigger(line, &c, t, scratch) {
-                    cursor = end;
+                    at = end.max(c.end);
                     break;
                 }
             }
         }
+        scratch.line_lower = lower;
         if scratch.pattern_marks.iter().any(|&m| m) {
             self.patterns_into(line, scratch);
         }
@@ -430,7 +436,8 @@ impl Scrubber {
             return Some(end);
         }
         let value = &line[r.clone()];
-        if self.red.is_scrubbed(value) || line[r.end..].starts_with(MASK_SUFFIX) && value.len() <= 64 {
+        // A marker cut short by a delimiter (`Bearer [REDACTED]` ends the run at `]`) is ours.
+        if line[r.start..].starts_with(self.red.rules.redacted_marker.as_bytes()) || self.red.is_scrubbed(value) || line[r.end..].starts_with(MASK_SUFFIX) && value.len() <= 64 {
             return None;
         }
         let start = scratch.repl.len();

@@ -24,7 +24,18 @@ pub enum Trigger {
 /// by `"`, a letter/digit-led key (after `"`), space, `\n`, `\r` or `\t`.
 pub const JWT_STARTS: [&str; 6] = ["eyJ", "eyI", "eyA", "ewo", "ew0", "ewk"];
 
+/// Shortest word literal given to the word searcher as is (Teddy then uses 4-byte
+/// fingerprints, several times fewer false hits than 3-byte ones).
+pub(super) const MIN_WORD: usize = 4;
+
+/// Bytes that can follow a key name (see `credential::key_value`).
+pub(super) const KEY_TERMINATORS: &[u8] = b"\"'=: \t%\\";
+
 /// Literals (lowercase) and the triggers each stands for, deduplicated.
+///
+/// A key name is left out when a shorter name of the same group is a suffix of it: keys match
+/// by their end (`access_token` ends in `token`), so the shorter literal finds both and the set
+/// stays small enough for the SIMD searcher.
 pub(super) fn literal_set(rules: &Rules) -> Vec<(String, Vec<Trigger>)> {
     let mut set: Vec<(String, Vec<Trigger>)> = Vec::new();
     let mut add = |lit: &str, t: Trigger| {
@@ -45,7 +56,19 @@ pub(super) fn literal_set(rules: &Rules) -> Vec<(String, Vec<Trigger>)> {
     add("basic", Trigger::Basic);
     for (i, group) in rules.secret_keys.iter().enumerate() {
         for name in &group.names {
-            add(name, Trigger::Key(i as u16));
+            let covered = group.names.iter().any(|o| o.len() < name.len() && name.ends_with(o.as_str()));
+            if covered {
+                continue;
+            }
+            if name.len() < MIN_WORD {
+                // Short names would force 3-byte fingerprints on the SIMD searcher and slow it
+                // several times over: search `name` + each byte that can end a key instead.
+                for t in KEY_TERMINATORS {
+                    add(&format!("{name}{}", *t as char), Trigger::Key(i as u16));
+                }
+            } else {
+                add(name, Trigger::Key(i as u16));
+            }
         }
     }
     for (i, p) in rules.patterns.iter().enumerate() {

@@ -1,0 +1,21 @@
+//! The integration test binary: one crate, so tokens are minted and keys generated once per run.
+//!
+//! - `util`: shared scrubber, `eqnice!`, a sandbox that runs the binary.
+//! - `mint`: keys and tokens generated at test time.
+//! - `contexts`: every token flavour in every context of issue 2, and the negatives.
+//! - `cli`: exit codes, messages, inputs and outputs, `--stats`, streaming.
+//! - `corpus`: the shared loghub logs come out byte-identical.
+//! - `prop`: property tests against a line-by-line oracle.
+//! - `regression`: `r<issue>_<what>` tests.
+
+#![allow(unreachable_pub)]
+
+#[macro_use]
+mod util;
+
+mod cli;
+mod contexts;
+mod corpus;
+mod mint;
+mod prop;
+mod regression;
