@@ -2,7 +2,7 @@
 //! key name starts and ends.
 //!
 //! These functions only *locate* values on a line (`&[u8]`, never assumed UTF-8); deciding what
-//! to do with them is [`crate::rules`]' job, rewriting is [`crate::redact`]'s.
+//! to do with them is [`crate::rules`]' job, rewriting is the scrubber's.
 //!
 //! Forms recognised (keys match ASCII case-insensitively):
 //! - `Bearer <v>` / `Basic <v>` after spaces, a tab, `%20` or `+` (URL-encoded);
@@ -339,12 +339,12 @@ mod tests {
 
     fn kv(line: &str, key: &str) -> Option<String> {
         let at = line.find(key).unwrap();
-        key_value(line.as_bytes(), at..at + key.len()).map(|v| line[v.range].to_string())
+        key_value(line.as_bytes(), at..at + key.len()).map(|v| String::from_utf8_lossy(&line.as_bytes()[v.range]).into_owned())
     }
 
     fn bearer(line: &str) -> Option<String> {
         let at = line.to_ascii_lowercase().find("bearer").unwrap();
-        scheme_value(line.as_bytes(), at..at + 6).map(|v| line[v.range].to_string())
+        scheme_value(line.as_bytes(), at..at + 6).map(|v| String::from_utf8_lossy(&line.as_bytes()[v.range]).into_owned())
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! of three (RFC 7515 §7.1), unsecured when `alg` is `none` (RFC 7519 §6). Dotted look-alikes —
 //! versions, host names, file names, base64 blobs — fail that check and are never touched.
 //!
-//! Parsing works on a borrowed `&[u8]` with `nom` complete parsers (framing guarantees the span
-//! is whole) and allocates only when a header decodes.
+//! Parsing works on a borrowed `&[u8]` (framing guarantees the span is whole) and allocates only
+//! when a header decodes. Segments are split by a table-driven loop: the first version used
+//! `nom` (`take_while` + `many_m_n`), which was 18% of the profile on a token-heavy corpus.
 //!
 //! Tolerated, because real libraries emit them: `=` padding at a segment's end, whitespace
 //! inside the header JSON (`{ "alg"…` and `{\n…`). A token cut short (two segments only) still
@@ -17,11 +18,6 @@ use std::ops::Range;
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use nom::bytes::complete::{tag, take_while, take_while_m_n};
-use nom::combinator::recognize;
-use nom::multi::many_m_n;
-use nom::sequence::{pair, preceded};
-use nom::{IResult, Parser};
 use serde::Deserialize;
 
 /// Base64url, padding optional, trailing bits allowed: as lenient as the libraries that write.
@@ -36,10 +32,22 @@ pub(crate) const B64URL: GeneralPurpose = GeneralPurpose::new(
 /// Largest header segment decoded (x5c certificate chains make headers a few KiB).
 const MAX_HEADER_B64: usize = 64 * 1024;
 
+/// Base64url alphabet membership, one lookup per byte.
+static B64URL_TABLE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        i += 1;
+    }
+    t
+};
+
 /// Whether `b` is a base64url alphabet byte.
 #[inline]
 pub fn is_b64url(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+    B64URL_TABLE[b as usize]
 }
 
 /// The kind of compact token.
@@ -106,17 +114,17 @@ pub struct Token {
     pub header: Header,
 }
 
-/// One segment: base64url characters and at most two `=` of padding.
-fn segment(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    recognize(pair(take_while(is_b64url), take_while_m_n(0, 2, |b| b == b'='))).parse(i)
-}
-
-/// A header segment and the segments after it.
-type Dotted<'a> = (&'a [u8], Vec<&'a [u8]>);
-
-/// A header segment followed by up to five `.segment`s.
-fn dotted(i: &[u8]) -> IResult<&[u8], Dotted<'_>> {
-    pair(segment, many_m_n(0, 5, preceded(tag(&b"."[..]), segment))).parse(i)
+/// End of the segment starting at `i`: base64url bytes, then at most two `=` of padding.
+#[inline]
+fn segment_end(hay: &[u8], mut i: usize) -> usize {
+    while i < hay.len() && is_b64url(hay[i]) {
+        i += 1;
+    }
+    let pad_limit = (i + 2).min(hay.len());
+    while i < pad_limit && hay[i] == b'=' {
+        i += 1;
+    }
+    i
 }
 
 /// Decodes a header segment and checks it is a JSON object with a string `alg`.
@@ -144,23 +152,24 @@ pub fn decode_header(seg: &[u8], buf: &mut Vec<u8>) -> Option<Header> {
 /// `scratch` is reused for the decoded header. Returns `None` for anything that is not a
 /// token; never panics on any input.
 pub fn parse_at(hay: &[u8], at: usize, scratch: &mut Vec<u8>) -> Option<Token> {
-    let rest = hay.get(at..)?;
-    let (_, (head, more)) = dotted(rest).ok()?;
-    if more.is_empty() {
+    if at >= hay.len() {
         return None;
     }
-    let header = decode_header(head, scratch)?;
-    let is_jwe = header.enc.is_some();
-    let want = if is_jwe { 5 } else { 3 };
-    let mut segments = Vec::with_capacity(want);
-    let mut pos = at;
-    segments.push(pos..pos + head.len());
-    pos += head.len();
-    for seg in more.iter().take(want - 1) {
-        pos += 1; // the dot
-        segments.push(pos..pos + seg.len());
-        pos += seg.len();
+    let head_end = segment_end(hay, at);
+    if hay.get(head_end) != Some(&b'.') {
+        return None;
     }
+    let header = decode_header(&hay[at..head_end], scratch)?;
+    let want = if header.enc.is_some() { 5 } else { 3 };
+    let mut segments = Vec::with_capacity(want);
+    segments.push(at..head_end);
+    let mut pos = head_end;
+    while segments.len() < want && hay.get(pos) == Some(&b'.') {
+        let end = segment_end(hay, pos + 1);
+        segments.push(pos + 1..end);
+        pos = end;
+    }
+    let is_jwe = header.enc.is_some();
     // `header.payload` with nothing after it is a token cut short: keep it (fail closed).
     let kind = if is_jwe {
         TokenKind::Jwe
@@ -192,7 +201,7 @@ mod tests {
         let line = format!("x {t} y");
         let p = parse_at(line.as_bytes(), 2, &mut Vec::new()).unwrap();
         assert_eq!(p.kind, TokenKind::Jws);
-        assert_eq!(&line[p.span.clone()], t);
+        assert_eq!(&line.as_bytes()[p.span.clone()], t.as_bytes());
         assert_eq!(p.segments.len(), 3);
         assert_eq!(p.header.alg.as_deref(), Some("HS256"));
     }

@@ -37,13 +37,15 @@
 //! ## Features
 //!
 //! - `cli` (default): the `logscrub` binary (clap, anyhow).
-//! - `tracing`: [`tracing_writer`](crate) — a `tracing-subscriber` `MakeWriter` that scrubs
-//!   each event before it reaches the inner writer.
+//! - `tracing`: the `tracing_writer` module — `ScrubMakeWriter`, a `tracing-subscriber`
+//!   `MakeWriter` that scrubs each event before it reaches the inner writer, and `ScrubFields`,
+//!   a field formatter that scrubs span and event field values.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod credential;
+pub mod findings;
 pub mod frame;
 pub mod io;
 pub mod jwt;

@@ -272,7 +272,14 @@ impl Scrubber {
         let mut emitted = 0;
         let mut pos = 0;
         while pos < buf.len() {
-            let lit = self.scanner.find(buf, pos, &mut scratch.lower).map(|c| c.start);
+            let mut from = pos;
+            let lit = loop {
+                match self.scanner.find(buf, from, &mut scratch.lower) {
+                    Some(c) if self.plausible(buf, &c) => break Some(c.start),
+                    Some(c) => from = c.end,
+                    None => break None,
+                }
+            };
             while extra_i < scratch.extra.len() && scratch.extra[extra_i] < pos {
                 extra_i += 1;
             }
@@ -314,6 +321,19 @@ impl Scrubber {
             .sum();
         scratch.stats.bytes_out += out_len as u64;
         Scrubbed { input: buf, out: &scratch.out, pieces: &scratch.pieces }
+    }
+
+    /// A cheap look at the bytes right after a candidate: can any of its triggers verify?
+    /// False positives are fine (the line is then verified in full); a `false` must mean no
+    /// trigger could ever accept this candidate.
+    fn plausible(&self, hay: &[u8], c: &Candidate) -> bool {
+        let next = hay.get(c.end).copied();
+        self.scanner.triggers_of(c).iter().any(|t| match t {
+            Trigger::JwtStart => next.is_some_and(|b| jwt::is_b64url(b) || b == b'.' || b == b'='),
+            Trigger::Bearer | Trigger::Basic => matches!(next, Some(b' ' | b'\t' | b'%' | b'+')),
+            Trigger::Key(_) => matches!(next, Some(b'"' | b'\'' | b'\\' | b'%' | b'=' | b':' | b' ' | b'\t')),
+            Trigger::Pattern(_) => true,
+        })
     }
 
     /// Start offsets of matches of literal-less patterns (they are few; usually none).
@@ -437,7 +457,10 @@ impl Scrubber {
         }
         let value = &line[r.clone()];
         // A marker cut short by a delimiter (`Bearer [REDACTED]` ends the run at `]`) is ours.
-        if line[r.start..].starts_with(self.red.rules.redacted_marker.as_bytes()) || self.red.is_scrubbed(value) || line[r.end..].starts_with(MASK_SUFFIX) && value.len() <= 64 {
+        if line[r.start..].starts_with(self.red.rules.redacted_marker.as_bytes())
+            || self.red.is_scrubbed(value)
+            || line[r.end..].starts_with(MASK_SUFFIX) && value.len() <= 64
+        {
             return None;
         }
         let start = scratch.repl.len();

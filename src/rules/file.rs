@@ -25,6 +25,8 @@ pub(crate) struct RawRules {
     pub(crate) secret_keys: Vec<RawSecretKeys>,
     #[serde(default)]
     pub(crate) patterns: Vec<RawPattern>,
+    #[serde(default)]
+    pub(crate) findings: RawFindings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -77,4 +79,18 @@ pub(crate) struct RawPattern {
     pub(crate) mask_prefix: Option<Spanned<i64>>,
     /// Literals that must occur in any match (ASCII case-insensitive); used for the prefilter.
     pub(crate) triggers: Option<Vec<String>>,
+}
+
+/// `[findings]`: risk flags and fingerprints of findings reports; never changes redaction.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFindings {
+    /// A duration such as `"24h"`: `exp - iat` above it is `long_lived`.
+    pub(crate) max_lifetime: Option<Spanned<String>>,
+    pub(crate) allowed_issuers: Option<Spanned<Vec<String>>>,
+    pub(crate) allowed_audiences: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub(crate) weak_algs: Vec<Spanned<String>>,
+    pub(crate) fingerprint_key_env: Option<String>,
+    pub(crate) fingerprint_key_id: Option<Spanned<String>>,
 }

@@ -2,7 +2,8 @@
 //!
 //! A rule file (TOML, see `rules/default.toml`) is parsed into [`file`] structs, then compiled
 //! here into an immutable [`Rules`] value: actions resolved, regexes built with size limits,
-//! key names lowercased. Rules *decide*; they never touch log bytes (that is [`crate::redact`]).
+//! key names lowercased. Rules *decide*; they never touch log bytes (that is the private
+//! `redact` module).
 //!
 //! ```
 //! let rules = logscrub::Rules::embedded();
@@ -80,6 +81,130 @@ pub struct HashSettings {
     pub hex_len: usize,
 }
 
+/// `[findings]`: how findings reports ([`crate::findings`]) flag and fingerprint what was found.
+/// None of it changes what is redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingSettings {
+    /// A token whose `exp - iat` (or `exp - nbf` without `iat`) is above this many seconds is
+    /// `long_lived`; `None`: never.
+    pub max_lifetime: Option<u64>,
+    /// Issuers a token may come from; a kept `iss` outside them is `foreign_environment`.
+    /// Empty: any issuer.
+    pub allowed_issuers: Vec<String>,
+    /// Audiences a token may be for; a kept `aud` value outside them is `foreign_environment`.
+    /// Empty: any audience.
+    pub allowed_audiences: Vec<String>,
+    /// `alg` values that make a token `weak_alg` (compared ASCII case-insensitively).
+    pub weak_algs: Vec<String>,
+    /// Environment variable holding the fingerprint key, used when no `[hash]` key is set.
+    pub fingerprint_key_env: Option<String>,
+    /// Id naming that key in `fingerprint_scope` (`key:<id>`).
+    pub fingerprint_key_id: String,
+}
+
+impl Default for FindingSettings {
+    fn default() -> Self {
+        FindingSettings {
+            max_lifetime: None,
+            allowed_issuers: Vec::new(),
+            allowed_audiences: Vec::new(),
+            weak_algs: Vec::new(),
+            fingerprint_key_env: None,
+            fingerprint_key_id: "f1".to_string(),
+        }
+    }
+}
+
+/// JWS and JWE `alg` names registered with IANA (RFC 7518, RFC 8037, RFC 8812, RFC 9864 and
+/// the ML-DSA draft): `findings.weak_algs` entries must be one of them, so a typo is an error
+/// rather than a flag that never fires.
+const KNOWN_ALGS: &[&str] = &[
+    "none",
+    "HS256",
+    "HS384",
+    "HS512",
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "ES256K",
+    "EdDSA",
+    "Ed25519",
+    "Ed448",
+    "ML-DSA-44",
+    "ML-DSA-65",
+    "ML-DSA-87",
+    "RSA1_5",
+    "RSA-OAEP",
+    "RSA-OAEP-256",
+    "RSA-OAEP-384",
+    "RSA-OAEP-512",
+    "A128KW",
+    "A192KW",
+    "A256KW",
+    "dir",
+    "ECDH-ES",
+    "ECDH-ES+A128KW",
+    "ECDH-ES+A192KW",
+    "ECDH-ES+A256KW",
+    "A128GCMKW",
+    "A192GCMKW",
+    "A256GCMKW",
+    "PBES2-HS256+A128KW",
+    "PBES2-HS384+A192KW",
+    "PBES2-HS512+A256KW",
+];
+
+/// Parses a duration such as `90s`, `15m`, `24h`, `7d`, `2w` or `1h30m` into seconds.
+fn parse_duration(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let mut total: u64 = 0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let (num, tail) = rest.split_at(digits);
+        let n: u64 = num.parse().ok()?;
+        let mut chars = tail.chars();
+        let unit = match chars.next()? {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        rest = chars.as_str();
+    }
+    Some(total)
+}
+
+/// Formats seconds as the shortest `1d2h3m4s`-style duration (`0s` for zero).
+fn format_duration(mut secs: u64) -> String {
+    if secs == 0 {
+        return "0s".to_string();
+    }
+    let mut s = String::new();
+    for (unit, name) in [(86_400, 'd'), (3600, 'h'), (60, 'm'), (1, 's')] {
+        if secs >= unit {
+            let _ = write!(s, "{}{name}", secs / unit);
+            secs %= unit;
+        }
+    }
+    s
+}
+
 /// A compiled `[[patterns]]` rule.
 #[derive(Debug, Clone)]
 pub struct PatternRule {
@@ -115,6 +240,7 @@ pub struct Rules {
     pub(crate) basic: Action,
     pub(crate) secret_keys: Vec<SecretKeyRule>,
     pub(crate) patterns: Vec<PatternRule>,
+    pub(crate) findings: FindingSettings,
 }
 
 impl Rules {
@@ -168,6 +294,11 @@ impl Rules {
         &self.hash
     }
 
+    /// Findings settings (`[findings]`).
+    pub fn finding_settings(&self) -> &FindingSettings {
+        &self.findings
+    }
+
     /// The compiled `[[patterns]]`.
     pub fn patterns(&self) -> &[PatternRule] {
         &self.patterns
@@ -213,6 +344,16 @@ impl Rules {
         if self.uses_hash() {
             let _ = writeln!(s, "hash: key id {:?}, {} hex chars", self.hash.key_id, self.hash.hex_len);
         }
+        let f = &self.findings;
+        let lifetime = f.max_lifetime.map_or_else(|| "unlimited".to_string(), format_duration);
+        let list = |v: &[String]| if v.is_empty() { "any".to_string() } else { v.join(", ") };
+        let _ = writeln!(
+            s,
+            "findings: max lifetime {lifetime}, issuers {}, audiences {}, weak algs {}",
+            list(&f.allowed_issuers),
+            list(&f.allowed_audiences),
+            if f.weak_algs.is_empty() { "none listed".to_string() } else { f.weak_algs.join(", ") },
+        );
         s
     }
 }
@@ -310,6 +451,73 @@ impl Compiler<'_> {
         m
     }
 
+    fn key_id(&mut self, v: Option<Spanned<String>>, key: &str, default: &str) -> String {
+        let Some(s) = v else { return default.to_string() };
+        let id = s.get_ref().clone();
+        if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            self.problem(
+                RuleErrorKind::BadValue,
+                &s,
+                format!("`{key}` must be 1 to 32 of A-Z a-z 0-9 - _, got {id:?}"),
+            );
+        }
+        id
+    }
+
+    /// `[findings]`. `claim_kept` tells which claims are kept: an allow list of issuers or
+    /// audiences needs that claim kept, since only kept claims reach a finding.
+    fn findings(&mut self, raw: file::RawFindings, claim_kept: impl Fn(&str) -> bool) -> FindingSettings {
+        let mut f = FindingSettings::default();
+        if let Some(v) = raw.max_lifetime {
+            match parse_duration(v.get_ref()) {
+                Some(secs) => f.max_lifetime = Some(secs),
+                None => self.problem(
+                    RuleErrorKind::BadValue,
+                    &v,
+                    format!(
+                        "`findings.max_lifetime` must be a duration like \"90m\", \"24h\", \"7d\" or \"1h30m\" (units s, m, h, d, w), got {:?}",
+                        v.get_ref()
+                    ),
+                ),
+            }
+        }
+        for (list, claim, key, out) in [
+            (raw.allowed_issuers, "iss", "findings.allowed_issuers", &mut f.allowed_issuers),
+            (raw.allowed_audiences, "aud", "findings.allowed_audiences", &mut f.allowed_audiences),
+        ] {
+            let Some(list) = list else { continue };
+            if !list.get_ref().is_empty() && !claim_kept(claim) {
+                self.problem(
+                    RuleErrorKind::BadValue,
+                    &list,
+                    format!(
+                        "`{key}` needs the `{claim}` claim kept (`jwt.claims.{claim} = \"keep\"`): a redacted `{claim}` cannot be compared"
+                    ),
+                );
+            }
+            if list.get_ref().iter().any(String::is_empty) {
+                self.problem(RuleErrorKind::BadValue, &list, format!("`{key}` must not contain an empty string"));
+            }
+            *out = list.into_inner();
+        }
+        for alg in raw.weak_algs {
+            let name = alg.get_ref().trim();
+            match KNOWN_ALGS.iter().find(|k| k.eq_ignore_ascii_case(name)) {
+                Some(k) => f.weak_algs.push((*k).to_string()),
+                None => self.problem(
+                    RuleErrorKind::BadValue,
+                    &alg,
+                    format!(
+                        "unknown algorithm {name:?} in `findings.weak_algs`, expected a JWS or JWE `alg` name such as none, HS256, RS256, ES256, EdDSA, RSA1_5 or dir"
+                    ),
+                ),
+            }
+        }
+        f.fingerprint_key_env = raw.fingerprint_key_env.filter(|s| !s.is_empty());
+        f.fingerprint_key_id = self.key_id(raw.fingerprint_key_id, "findings.fingerprint_key_id", "f1");
+        f
+    }
+
     fn compile(&mut self, source_name: &str, raw: RawRules) -> Rules {
         let redacted_marker = self.marker(raw.markers.redacted, "markers.redacted", "[REDACTED]", false);
         let signature_marker = self.marker(raw.markers.signature, "markers.signature", "REDACTED", true);
@@ -329,23 +537,7 @@ impl Compiler<'_> {
             claims.insert(name, action);
         }
 
-        let key_id = match raw.hash.key_id {
-            None => "k1".to_string(),
-            Some(s) => {
-                let id = s.get_ref().clone();
-                if id.is_empty()
-                    || id.len() > 32
-                    || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                {
-                    self.problem(
-                        RuleErrorKind::BadValue,
-                        &s,
-                        format!("`hash.key_id` must be 1 to 32 of A-Z a-z 0-9 - _, got {id:?}"),
-                    );
-                }
-                id
-            }
-        };
+        let key_id = self.key_id(raw.hash.key_id, "hash.key_id", "k1");
         let hex_len = match raw.hash.hex_len {
             None => 16,
             Some(s) => {
@@ -436,6 +628,8 @@ impl Compiler<'_> {
             patterns.push(PatternRule { name: pat.name, regex, action, triggers });
         }
 
+        let findings = self.findings(raw.findings, |c| claims.get(c).copied().unwrap_or(default_claim) == Action::Keep);
+
         Rules {
             source_name: source_name.to_string(),
             redacted_marker,
@@ -447,6 +641,7 @@ impl Compiler<'_> {
             basic,
             secret_keys,
             patterns,
+            findings,
         }
     }
 }
@@ -511,6 +706,60 @@ mod tests {
     fn signature_marker_must_be_base64url() {
         let e = Rules::from_toml("r", "[markers]\nsignature = \"[X]\"\n").unwrap_err();
         assert_eq!(e.kind(), RuleErrorKind::BadValue);
+    }
+
+    #[test]
+    fn findings_section_compiles() {
+        let src = "[findings]\nmax_lifetime = \"1h30m\"\nallowed_issuers = [\"https://idp.qa\"]\nweak_algs = [\"hs256\", \"none\"]\nfingerprint_key_env = \"FP\"\n";
+        let r = Rules::from_toml("r", &format!("[jwt.claims]\niss = \"keep\"\n{src}")).unwrap();
+        let f = r.finding_settings();
+        assert_eq!(f.max_lifetime, Some(5400));
+        assert_eq!(f.allowed_issuers, ["https://idp.qa"]);
+        assert_eq!(f.weak_algs, ["HS256", "none"]);
+        assert_eq!(f.fingerprint_key_env.as_deref(), Some("FP"));
+        assert_eq!(f.fingerprint_key_id, "f1");
+        assert!(r.summary().contains("findings: max lifetime 1h30m, issuers https://idp.qa"), "{}", r.summary());
+        assert_eq!(Rules::from_toml("r", "").unwrap().finding_settings(), &FindingSettings::default());
+    }
+
+    #[test]
+    fn durations_take_units_and_combine() {
+        for (s, secs) in
+            [("90s", 90), ("15m", 900), ("24h", 86_400), ("7d", 604_800), ("2w", 1_209_600), ("1h30m", 5400)]
+        {
+            assert_eq!(parse_duration(s), Some(secs), "{s}");
+            assert_eq!(parse_duration(&format_duration(secs)), Some(secs));
+        }
+        for bad in ["", "24", "h", "1 day", "1.5h", "-1h", "99999999999999999999w"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_findings_values_are_located_and_all_reported() {
+        let src = "[findings]\nmax_lifetime = \"a day\"\nweak_algs = [\"HS256\", \"HS265\"]\nfingerprint_key_id = \"no spaces\"\n";
+        let e = Rules::from_toml("r.toml", src).unwrap_err();
+        let s = e.to_string();
+        assert_eq!(e.problems().len(), 3, "{s}");
+        assert!(s.starts_with("r.toml:2:16: `findings.max_lifetime` must be a duration"), "{s}");
+        assert!(s.contains("r.toml:3:23: unknown algorithm \"HS265\" in `findings.weak_algs`"), "{s}");
+        assert!(s.contains("r.toml:4:22: `findings.fingerprint_key_id` must be 1 to 32"), "{s}");
+        let e = Rules::from_toml("r.toml", "[findings]\ncolour = 1\n").unwrap_err();
+        assert!(e.to_string().starts_with("r.toml:2:1: unknown field `colour`"), "{e}");
+    }
+
+    #[test]
+    fn allow_lists_need_their_claim_kept() {
+        let src = "[jwt.claims]\naud = \"hash\"\n[hash]\nkey_env = \"K\"\n[findings]\nallowed_audiences = [\"api\"]\n";
+        let e = Rules::from_toml("r.toml", src).unwrap_err();
+        assert!(
+            e.to_string().starts_with("r.toml:6:21: `findings.allowed_audiences` needs the `aud` claim kept"),
+            "{e}"
+        );
+        // With the default allowlist of claims, `iss` and `aud` are redacted unless listed.
+        let e = Rules::from_toml("r.toml", "[findings]\nallowed_issuers = [\"x\"]\n").unwrap_err();
+        assert!(e.to_string().contains("needs the `iss` claim kept"), "{e}");
+        assert!(Rules::from_toml("r.toml", "[findings]\nallowed_issuers = []\n").is_ok());
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use logscrub::findings::Selector;
 
 /// Scrub JWTs, bearer tokens and secrets from logs.
 ///
@@ -33,9 +34,21 @@ pub(crate) struct Args {
     ///
     /// Keys: lines, lines_changed, bytes_in, bytes_out, findings (by kind: jws, jwe, unsecured,
     /// bearer, basic, secret_key, pattern), claims_redacted, long_line_cuts,
-    /// oversized_runs_redacted.
+    /// oversized_runs_redacted; with --findings also flags (by flag: live, unsigned,
+    /// long_lived, foreign_environment, weak_alg).
     #[arg(long)]
     pub(crate) stats: bool,
+
+    /// Write one JSON line per finding to FILE (`-`: standard error).
+    ///
+    /// Each line names the input, line and column, kind, rule and action; for tokens the
+    /// header (alg, kid, typ, enc), kept iss/aud, exp/iat/nbf as RFC 3339 and risk flags
+    /// (live, unsigned, long_lived, foreign_environment, weak_alg, set by the rules'
+    /// [findings] section); and a keyed fingerprint. Never a signature, opaque value or
+    /// redacted claim value. Findings are reported by the single-threaded path: with this
+    /// flag --threads is ignored.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) findings: Option<PathBuf>,
 
     /// Scrub on N threads (default: the machine's cores); output stays in input order.
     #[arg(short = 'j', long, value_name = "N")]
@@ -55,6 +68,11 @@ pub(crate) struct Common {
     /// Rule file (TOML); default: the embedded rules/default.toml.
     #[arg(long, value_name = "FILE", global = true)]
     pub(crate) rules: Option<PathBuf>,
+
+    /// The time findings are judged at (RFC 3339, or seconds since the epoch); default: the
+    /// clock, or $LOGSCRUB_NOW. For tests.
+    #[arg(long, value_name = "TIME", global = true, hide = true)]
+    pub(crate) now: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,4 +83,47 @@ pub(crate) enum Command {
         #[arg(value_name = "RULES")]
         rules_file: PathBuf,
     },
+    /// Report every token and secret in files and directories; exit 1 when one matches --fail-on.
+    ///
+    /// Walks PATHs (default: the current directory) as ripgrep does: .gitignore, .ignore and
+    /// .git/info/exclude rules apply (also outside a git repository), hidden files and
+    /// directories are skipped, symbolic links are not followed, and `.git` is never entered.
+    /// A file with a NUL byte in its first 8 KiB is binary and skipped. Files are only read:
+    /// nothing is rewritten. Prints `path:line:col: kind [flags] rule` per finding, or JSON
+    /// lines with --json (the --findings format). Exit 0: nothing matched --fail-on; 1: a
+    /// finding matched; 2: bad flags or rules, or a path could not be read.
+    Scan(ScanArgs),
+}
+
+/// `logscrub scan` flags.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ScanArgs {
+    /// Files and directories to scan (default: `.`).
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// Print one JSON object per finding instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+
+    /// Exit 1 when a finding has one of these flags or kinds (comma-separated).
+    ///
+    /// Flags: live, unsigned, long_lived, foreign_environment, weak_alg. Kinds: jws, jwe,
+    /// unsecured, bearer, basic, secret_key, pattern. Also `any` (every finding) and `none`
+    /// (report only). Opaque secrets (bearer, basic, secret_key, pattern) carry no flags:
+    /// list their kinds to gate on them.
+    #[arg(long, value_name = "LIST", default_value = "live,unsigned", value_parser = parse_selector)]
+    pub(crate) fail_on: Selector,
+
+    /// Also scan hidden files and directories (`.env`, `.config/`); `.git` stays skipped.
+    #[arg(long)]
+    pub(crate) hidden: bool,
+
+    /// Do not apply .gitignore, .ignore or .git/info/exclude rules.
+    #[arg(long)]
+    pub(crate) no_ignore: bool,
+}
+
+fn parse_selector(s: &str) -> Result<Selector, String> {
+    s.parse()
 }

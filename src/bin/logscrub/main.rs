@@ -4,6 +4,7 @@
 
 mod args;
 mod exit;
+mod scan;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -13,12 +14,14 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser as _;
 
+use logscrub::findings::{self, Assessor, FlagCounts, Report};
 use logscrub::frame::{FrameConfig, Framer};
 use logscrub::io::input::Input;
+use logscrub::io::stream::FindingSink;
 use logscrub::io::{parallel, stream};
-use logscrub::{Rules, Scratch, Scrubber, Stats};
+use logscrub::{Finding, Rules, Scratch, Scrubber, Stats};
 
-use args::{Args, Command};
+use args::{Args, Command, Common};
 use exit::Exit;
 
 /// Output buffer: pieces smaller than this are coalesced, larger ones written straight through.
@@ -28,9 +31,14 @@ fn main() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) => {
-            let code = if e.use_stderr() { Exit::Usage } else { Exit::Success };
-            let _ = e.print();
-            return code.into();
+            if !e.use_stderr() {
+                let _ = e.print(); // --help, --version
+                return Exit::Success.into();
+            }
+            let msg = e.render().to_string();
+            let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
+            eprint!("logscrub: {msg}");
+            return Exit::Usage.into();
         }
     };
     match run(args) {
@@ -50,16 +58,87 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| e.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
 }
 
-fn load_rules(path: Option<&std::path::Path>) -> Result<Rules, logscrub::RuleError> {
+pub(crate) fn load_rules(path: Option<&std::path::Path>) -> Result<Rules, logscrub::RuleError> {
     match path {
         Some(p) => Rules::from_path(p),
         None => Ok(Rules::embedded()),
     }
 }
 
+/// The time findings are judged at: `--now`, else `$LOGSCRUB_NOW`, else the clock. Each is
+/// RFC 3339 or seconds since the epoch.
+pub(crate) fn resolve_now(common: &Common) -> Result<i64, String> {
+    let (text, from) = match (&common.now, std::env::var("LOGSCRUB_NOW")) {
+        (Some(t), _) => (t.clone(), "--now"),
+        (None, Ok(t)) if !t.trim().is_empty() => (t, "LOGSCRUB_NOW"),
+        _ => {
+            let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            return Ok(i64::try_from(since.as_secs()).unwrap_or(i64::MAX));
+        }
+    };
+    let t = text.trim();
+    t.parse::<i64>().ok().or_else(|| findings::parse_rfc3339(t)).ok_or_else(|| {
+        format!("bad {from} value {text:?}: expected an RFC 3339 time such as 2024-05-01T12:00:00Z, or seconds since the epoch")
+    })
+}
+
+/// The assessor for findings reports: `[findings]` settings, fingerprint key, time.
+pub(crate) fn assessor(rules: &Rules, common: &Common) -> Result<Assessor, String> {
+    let now = resolve_now(common)?;
+    Assessor::from_rules(rules, now).map_err(|e| e.to_string())
+}
+
+/// `--findings` output: JSON lines, flushed once per scrubbed chunk (as the scrubbed stream
+/// is, so `tail -f app.log | logscrub --findings f.jsonl` reports as it goes). A write error
+/// cannot stop the stream loop from inside the sink: the first one is kept and reported after
+/// the input.
+struct FindingsOut {
+    assessor: Assessor,
+    out: BufWriter<Box<dyn Write>>,
+    err: Option<io::Error>,
+    counts: FlagCounts,
+    /// The current input's name.
+    source: String,
+    reports: Vec<Report>,
+}
+
+impl FindingSink for FindingsOut {
+    fn findings(&mut self, chunk: &[u8], first_line: u64, found: &[Finding]) {
+        self.reports.clear();
+        self.assessor.reports(&self.source, chunk, first_line, found, &mut self.reports);
+        for r in &self.reports {
+            self.counts.add(r.flags);
+        }
+        if self.err.is_some() {
+            return;
+        }
+        let res =
+            self.reports.iter().try_for_each(|r| writeln!(self.out, "{}", r.to_json())).and_then(|()| self.out.flush());
+        if let Err(e) = res {
+            self.err = Some(e);
+        }
+    }
+}
+
+/// Prints `--stats`: the counters, plus `flags` when findings were assessed.
+fn print_stats(total: &Stats, flags: Option<&FlagCounts>) {
+    match flags {
+        None => eprintln!("{}", total.to_json()),
+        Some(f) => {
+            let mut v = serde_json::to_value(total).expect("stats serialize");
+            if let serde_json::Value::Object(map) = &mut v {
+                map.insert("flags".to_string(), serde_json::to_value(f).expect("flag counts serialize"));
+            }
+            eprintln!("{v}");
+        }
+    }
+}
+
 fn run(args: Args) -> anyhow::Result<Exit> {
-    if let Some(Command::Check { rules_file }) = &args.command {
-        return Ok(check(rules_file));
+    match &args.command {
+        Some(Command::Check { rules_file }) => return Ok(check(rules_file)),
+        Some(Command::Scan(scan_args)) => return scan::run(scan_args, &args.common),
+        None => {}
     }
     let rules = match load_rules(args.common.rules.as_deref()) {
         Ok(r) => r,
@@ -73,6 +152,31 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         Err(e) => {
             eprintln!("logscrub: {e}");
             return Ok(Exit::Usage);
+        }
+    };
+    let mut findings = match &args.findings {
+        None => None,
+        Some(path) => {
+            let assessor = match assessor(&rules, &args.common) {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("logscrub: {e}");
+                    return Ok(Exit::Usage);
+                }
+            };
+            let w: Box<dyn Write> = if path.as_os_str() == "-" {
+                Box::new(io::stderr())
+            } else {
+                Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?)
+            };
+            Some(FindingsOut {
+                assessor,
+                out: BufWriter::new(w),
+                err: None,
+                counts: FlagCounts::default(),
+                source: String::new(),
+                reports: Vec::new(),
+            })
         }
     };
     let threads =
@@ -98,31 +202,49 @@ fn run(args: Args) -> anyhow::Result<Exit> {
                 continue;
             }
         };
-        let res = if threads > 1 {
-            parallel::scrub_parallel(&scrubber, threads, frame, &mut *rdr, &mut out)
-        } else {
-            stream::scrub_stream(&scrubber, &mut framer, &mut scratch, &mut *rdr, &mut out, None)
+        let res = match &mut findings {
+            // Findings need the single-threaded loop: only it has a finding sink.
+            Some(f) => {
+                f.source = input.name();
+                stream::scrub_stream(&scrubber, &mut framer, &mut scratch, &mut *rdr, &mut out, Some(f))
+            }
+            None if threads > 1 => parallel::scrub_parallel(&scrubber, threads, frame, &mut *rdr, &mut out),
+            None => stream::scrub_stream(&scrubber, &mut framer, &mut scratch, &mut *rdr, &mut out, None),
         };
+        let flags = findings.as_ref().map(|f| &f.counts);
         match res {
             Ok(s) => total.merge(&s),
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Exit::Success),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                if let Some(f) = &mut findings {
+                    let _ = f.out.flush();
+                }
+                return Ok(Exit::Success);
+            }
             Err(e) => {
                 if args.stats {
-                    eprintln!("{}", total.to_json());
+                    print_stats(&total, flags);
                 }
                 return Err(anyhow::Error::new(e).context(format!("scrubbing {}", input.name())));
             }
         }
+        if let Some(f) = &mut findings {
+            if let Some(e) = f.err.take() {
+                return Err(anyhow::Error::new(e).context("writing findings"));
+            }
+        }
     }
     out.flush().context("writing output")?;
+    if let Some(f) = &mut findings {
+        f.out.flush().context("writing findings")?;
+    }
     if args.stats {
-        eprintln!("{}", total.to_json());
+        print_stats(&total, findings.as_ref().map(|f| &f.counts));
     }
     Ok(status)
 }
 
 /// Standard output without std's line buffering: one `write` per buffer, not per line.
-fn raw_stdout() -> anyhow::Result<File> {
+pub(crate) fn raw_stdout() -> anyhow::Result<File> {
     let fd = io::stdout().as_fd().try_clone_to_owned().context("duplicating stdout")?;
     Ok(File::from(fd))
 }
