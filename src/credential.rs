@@ -142,12 +142,12 @@ fn quoted_end(line: &[u8], i: usize, q: Quote) -> usize {
     match q {
         Quote::Double => {
             let mut j = i;
-            while j < line.len() {
-                match line[j] {
-                    b'\\' => j += 2,
-                    b'"' => return j,
-                    _ => j += 1,
+            while let Some(k) = memchr::memchr2(b'"', b'\\', &line[j.min(line.len())..]) {
+                let at = j + k;
+                if line[at] == b'"' {
+                    return at;
                 }
+                j = at + 2;
             }
             line.len()
         }
@@ -339,12 +339,14 @@ mod tests {
 
     fn kv(line: &str, key: &str) -> Option<String> {
         let at = line.find(key).unwrap();
-        key_value(line.as_bytes(), at..at + key.len()).map(|v| String::from_utf8_lossy(&line.as_bytes()[v.range]).into_owned())
+        key_value(line.as_bytes(), at..at + key.len())
+            .map(|v| String::from_utf8_lossy(&line.as_bytes()[v.range]).into_owned())
     }
 
     fn bearer(line: &str) -> Option<String> {
         let at = line.to_ascii_lowercase().find("bearer").unwrap();
-        scheme_value(line.as_bytes(), at..at + 6).map(|v| String::from_utf8_lossy(&line.as_bytes()[v.range]).into_owned())
+        scheme_value(line.as_bytes(), at..at + 6)
+            .map(|v| String::from_utf8_lossy(&line.as_bytes()[v.range]).into_owned())
     }
 
     #[test]

@@ -89,16 +89,18 @@ pub struct Header {
     pub typ: Option<String>,
 }
 
+/// What a header must look like. Fields borrow from the decoded bytes when they hold no
+/// escapes; a member of another JSON type (`"alg": 1`) fails the whole probe: not a token.
 #[derive(Deserialize)]
-struct HeaderProbe {
-    #[serde(default)]
-    alg: Option<serde_json::Value>,
-    #[serde(default)]
-    enc: Option<serde_json::Value>,
-    #[serde(default)]
-    kid: Option<serde_json::Value>,
-    #[serde(default)]
-    typ: Option<serde_json::Value>,
+struct HeaderProbe<'a> {
+    #[serde(default, borrow)]
+    alg: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    enc: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    kid: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    typ: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// A recognised token: byte ranges into the haystack it was parsed from.
@@ -138,13 +140,10 @@ pub fn decode_header(seg: &[u8], buf: &mut Vec<u8>) -> Option<Header> {
     if *first != b'{' {
         return None;
     }
-    let probe: HeaderProbe = serde_json::from_slice(buf).ok()?;
-    let s = |v: Option<serde_json::Value>| match v {
-        Some(serde_json::Value::String(s)) => Some(s),
-        _ => None,
-    };
-    let alg = s(probe.alg)?;
-    Some(Header { alg: Some(alg), enc: s(probe.enc), kid: s(probe.kid), typ: s(probe.typ) })
+    let probe: HeaderProbe<'_> = serde_json::from_slice(buf).ok()?;
+    let own = |v: Option<std::borrow::Cow<'_, str>>| v.map(std::borrow::Cow::into_owned);
+    let alg = own(probe.alg)?;
+    Some(Header { alg: Some(alg), enc: own(probe.enc), kid: own(probe.kid), typ: own(probe.typ) })
 }
 
 /// Parses a compact token starting exactly at `at` in `hay`.

@@ -26,7 +26,7 @@ use std::ops::Range;
 
 use crate::credential::{self, Scheme, Value};
 use crate::jwt::{self, Token, TokenKind};
-use crate::redact::{ClaimInfo, MASK_SUFFIX, Pseudonymizer, Redactor};
+use crate::redact::{ClaimInfo, MASK_SUFFIX, PayloadBufs, Pseudonymizer, Redactor};
 use crate::rules::{Action, Rules};
 use crate::scan::{Candidate, JWT_STARTS, LowerBlock, Scanner, Trigger};
 use crate::stats::{FindingKind, Stats};
@@ -117,6 +117,8 @@ pub struct Scratch {
     touched_end: bool,
     /// The same, for the line being rewritten.
     touched_end_line: bool,
+    /// A rewritten JWT payload before encoding.
+    json: Vec<u8>,
     /// Lowercased block of the buffer being scanned.
     lower: LowerBlock,
     /// Lowercased block of the line being verified.
@@ -221,7 +223,7 @@ impl Scrubber {
     /// Compiles the scanner and loads the hash key when any rule uses `hash`.
     pub fn new(rules: &Rules) -> Result<Scrubber, BuildError> {
         let pseudo = if rules.uses_hash() { Some(load_key(rules)?) } else { None };
-        Ok(Scrubber { scanner: Scanner::new(rules), red: Redactor { rules: rules.clone(), pseudo } })
+        Ok(Scrubber { scanner: Scanner::new(rules), red: Redactor::new(rules.clone(), pseudo) })
     }
 
     /// Builds with an explicit hash key (tests, and library users holding the key themselves).
@@ -229,7 +231,7 @@ impl Scrubber {
         let h = &rules.hash;
         Scrubber {
             scanner: Scanner::new(rules),
-            red: Redactor { rules: rules.clone(), pseudo: Some(Pseudonymizer::new(key, &h.key_id, h.hex_len)) },
+            red: Redactor::new(rules.clone(), Some(Pseudonymizer::new(key, &h.key_id, h.hex_len))),
         }
     }
 
@@ -474,7 +476,8 @@ impl Scrubber {
     fn token_edit(&self, line: &[u8], tok: &Token, rule: &str, scratch: &mut Scratch) {
         let start = scratch.repl.len();
         let mut info = scratch.record.then(ClaimInfo::default);
-        let changed = self.red.token(line, tok, &mut scratch.tmp, &mut scratch.repl, info.as_mut());
+        let mut bufs = PayloadBufs { decoded: &mut scratch.tmp, json: &mut scratch.json };
+        let changed = self.red.token(line, tok, &mut bufs, &mut scratch.repl, info.as_mut());
         scratch.stats.claims_redacted += changed;
         let kind = match tok.kind {
             TokenKind::Jws => FindingKind::Jws,
