@@ -84,6 +84,23 @@ pub struct TokenFacts {
     pub claims: ClaimInfo,
 }
 
+/// The name of the rule that fired, turned into a `String` only when findings are recorded.
+#[derive(Debug, Clone)]
+enum RuleName<'a> {
+    Static(&'a str),
+    /// The key's bytes on the line (lowercased when resolved).
+    Key(Range<usize>),
+}
+
+impl RuleName<'_> {
+    fn resolve(&self, line: &[u8]) -> String {
+        match self {
+            RuleName::Static(s) => (*s).to_string(),
+            RuleName::Key(r) => String::from_utf8_lossy(&line[r.clone()]).to_ascii_lowercase(),
+        }
+    }
+}
+
 /// A piece of output: a range of the input buffer or of the scratch buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
@@ -403,32 +420,38 @@ impl Scrubber {
                 }
                 let tok = jwt::parse_at(line, c.start, &mut scratch.tmp)?;
                 let end = tok.span.end;
-                self.token_edit(line, &tok, "jwt", scratch);
+                self.token_edit(line, &tok, RuleName::Static("jwt"), scratch);
                 Some(end)
             }
             Trigger::Bearer | Trigger::Basic => {
                 let v = credential::scheme_value(line, c.start..c.end)?;
                 let (kind, action, rule) = if t == Trigger::Bearer {
-                    (FindingKind::Bearer, self.red.rules.bearer, "bearer")
+                    (FindingKind::Bearer, self.red.rules.bearer, RuleName::Static("bearer"))
                 } else {
-                    (FindingKind::Basic, self.red.rules.basic, "basic")
+                    (FindingKind::Basic, self.red.rules.basic, RuleName::Static("basic"))
                 };
                 self.value_edit(line, &v, kind, action, rule, scratch)
             }
             Trigger::Key(g) => {
                 let v = credential::key_value(line, c.start..c.end)?;
                 let group = &self.red.rules.secret_keys[g as usize];
-                let name = &line[c.start..c.end];
-                let rule = String::from_utf8_lossy(name).to_ascii_lowercase();
+                // The whole key (`id_token`, not the literal `token`), named only when recorded.
+                let mut kstart = c.start;
+                while kstart > 0
+                    && (line[kstart - 1].is_ascii_alphanumeric() || matches!(line[kstart - 1], b'_' | b'-' | b'.'))
+                {
+                    kstart -= 1;
+                }
+                let rule = RuleName::Key(kstart..c.end);
                 if let Some((scheme, cred)) = credential::split_scheme(line, &v) {
                     let (kind, action) = match scheme {
                         Scheme::Bearer => (FindingKind::Bearer, self.red.rules.bearer),
                         Scheme::Basic => (FindingKind::Basic, self.red.rules.basic),
                         Scheme::Other => (FindingKind::SecretKey, group.action),
                     };
-                    return self.value_edit(line, &cred, kind, action, &rule, scratch);
+                    return self.value_edit(line, &cred, kind, action, rule, scratch);
                 }
-                self.value_edit(line, &v, FindingKind::SecretKey, group.action, &rule, scratch)
+                self.value_edit(line, &v, FindingKind::SecretKey, group.action, rule, scratch)
             }
             Trigger::Pattern(i) => {
                 scratch.pattern_marks[i as usize] = true;
@@ -445,7 +468,7 @@ impl Scrubber {
         v: &Value,
         kind: FindingKind,
         action: Action,
-        rule: &str,
+        rule: RuleName<'_>,
         scratch: &mut Scratch,
     ) -> Option<usize> {
         let r = v.range.clone();
@@ -469,11 +492,11 @@ impl Scrubber {
         if !self.red.opaque(value, action, v.json_number, &mut scratch.repl) {
             return None;
         }
-        self.push_edit(r.clone(), start, kind, rule, action, None, scratch);
+        self.push_edit(line, r.clone(), start, kind, rule, action, None, scratch);
         Some(r.end)
     }
 
-    fn token_edit(&self, line: &[u8], tok: &Token, rule: &str, scratch: &mut Scratch) {
+    fn token_edit(&self, line: &[u8], tok: &Token, rule: RuleName<'_>, scratch: &mut Scratch) {
         let start = scratch.repl.len();
         let mut info = scratch.record.then(ClaimInfo::default);
         let mut bufs = PayloadBufs { decoded: &mut scratch.tmp, json: &mut scratch.json };
@@ -486,16 +509,17 @@ impl Scrubber {
         };
         let facts = info.map(|claims| Box::new(TokenFacts { header: tok.header.clone(), claims }));
         let action = self.red.rules.default_claim;
-        self.push_edit(tok.span.clone(), start, kind, rule, action, facts, scratch);
+        self.push_edit(line, tok.span.clone(), start, kind, rule, action, facts, scratch);
     }
 
     #[allow(clippy::too_many_arguments)]
     fn push_edit(
         &self,
+        line: &[u8],
         range: Range<usize>,
         repl_start: usize,
         kind: FindingKind,
-        rule: &str,
+        rule: RuleName<'_>,
         action: Action,
         token: Option<Box<TokenFacts>>,
         scratch: &mut Scratch,
@@ -506,7 +530,7 @@ impl Scrubber {
             let base = scratch.line_base;
             scratch.findings.push(Finding {
                 kind,
-                rule: rule.to_string(),
+                rule: rule.resolve(line),
                 action,
                 line_start: base,
                 span: base + range.start..base + range.end,
@@ -533,7 +557,16 @@ impl Scrubber {
                 }
                 let start = scratch.repl.len();
                 if self.red.opaque(&line[r.clone()], p.action, false, &mut scratch.repl) {
-                    self.push_edit(r, start, FindingKind::Pattern, &p.name, p.action, None, scratch);
+                    self.push_edit(
+                        line,
+                        r,
+                        start,
+                        FindingKind::Pattern,
+                        RuleName::Static(&p.name),
+                        p.action,
+                        None,
+                        scratch,
+                    );
                 }
             }
         }

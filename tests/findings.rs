@@ -593,10 +593,10 @@ fn scan_walks_a_tree_and_gates_on_fail_on() {
     let out = run.stdout();
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3, "{}", run.dump());
-    // `path:line:col: kind [flags] rule`; the rule here is the header that carried the token.
+    // `path:line:col: kind [flags] rule`; the rule is the whole key that carried the secret.
     assert!(lines[0].starts_with("docs/example.md:3:36: jws [] "), "{}", run.dump());
     assert_eq!(lines[1], "src/app/deep/nested/config.yml:2:10: jws [live] token", "{}", run.dump());
-    assert_eq!(lines[2], "src/app/settings.properties:2:13: secret_key [] password", "{}", run.dump());
+    assert_eq!(lines[2], "src/app/settings.properties:2:13: secret_key [] db_password", "{}", run.dump());
     assert!(run.stderr().contains("1 binary skipped"), "{}", run.dump());
     assert!(run.stderr().contains("1 match --fail-on live,unsigned"), "{}", run.dump());
 
