@@ -11,7 +11,8 @@
 //! `nom` (`take_while` + `many_m_n`), which was 18% of the profile on a token-heavy corpus.
 //!
 //! Tolerated, because real libraries emit them: `=` padding at a segment's end, whitespace
-//! inside the header JSON (`{ "alg"…` and `{\n…`). A token cut short (two segments only) still
+//! inside the header JSON (`{ "alg"…` and `{\n…`), and `+` `/` (standard base64) in the
+//! segments after the header, which are then redacted whole rather than cut at the first `+`. A token cut short (two segments only) still
 //! counts as a token: fail closed.
 
 use std::ops::Range;
@@ -117,9 +118,11 @@ pub struct Token {
 }
 
 /// End of the segment starting at `i`: base64url bytes, then at most two `=` of padding.
+/// With `std_alphabet`, `+` and `/` count too: some libraries wrongly emit standard base64,
+/// and cutting such a payload or signature at its first `+` would leave the rest in clear.
 #[inline]
-fn segment_end(hay: &[u8], mut i: usize) -> usize {
-    while i < hay.len() && is_b64url(hay[i]) {
+fn segment_end(hay: &[u8], mut i: usize, std_alphabet: bool) -> usize {
+    while i < hay.len() && (is_b64url(hay[i]) || (std_alphabet && matches!(hay[i], b'+' | b'/'))) {
         i += 1;
     }
     let pad_limit = (i + 2).min(hay.len());
@@ -154,7 +157,7 @@ pub fn parse_at(hay: &[u8], at: usize, scratch: &mut Vec<u8>) -> Option<Token> {
     if at >= hay.len() {
         return None;
     }
-    let head_end = segment_end(hay, at);
+    let head_end = segment_end(hay, at, false);
     if hay.get(head_end) != Some(&b'.') {
         return None;
     }
@@ -164,7 +167,7 @@ pub fn parse_at(hay: &[u8], at: usize, scratch: &mut Vec<u8>) -> Option<Token> {
     segments.push(at..head_end);
     let mut pos = head_end;
     while segments.len() < want && hay.get(pos) == Some(&b'.') {
-        let end = segment_end(hay, pos + 1);
+        let end = segment_end(hay, pos + 1, true);
         segments.push(pos + 1..end);
         pos = end;
     }
@@ -251,6 +254,14 @@ mod tests {
         assert!(parse_at(t.as_bytes(), 0, &mut Vec::new()).is_none());
         let t = tok(r#"["alg"]"#, "cGF5.c2ln");
         assert!(parse_at(t.as_bytes(), 0, &mut Vec::new()).is_none());
+    }
+
+    #[test]
+    fn standard_alphabet_segments_are_taken_whole() {
+        let t = tok(r#"{"alg":"HS256"}"#, "cGF5+bG9hZA.c2ln/bmF0dXJl+w==");
+        let line = format!("x {t} y");
+        let p = parse_at(line.as_bytes(), 2, &mut Vec::new()).unwrap();
+        assert_eq!(&line.as_bytes()[p.span.clone()], t.as_bytes());
     }
 
     #[test]

@@ -171,7 +171,21 @@ impl Redactor {
         let sig = self.rules.signature_marker.as_bytes();
         let (dec, json) = (&mut *buf.decoded, &mut *buf.json);
         dec.clear();
-        let valid = B64URL.decode_vec(p, dec).is_ok()
+        let decoded = if p.iter().any(|&b| b == b'+' || b == b'/') {
+            // Standard-alphabet payload (see `jwt`): decode it the same way.
+            let url: Vec<u8> = p
+                .iter()
+                .map(|&b| match b {
+                    b'+' => b'-',
+                    b'/' => b'_',
+                    b => b,
+                })
+                .collect();
+            B64URL.decode_vec(&url, dec).is_ok()
+        } else {
+            B64URL.decode_vec(p, dec).is_ok()
+        };
+        let valid = decoded
             && serde_json::from_slice::<serde::de::IgnoredAny>(dec).is_ok()
             && dec.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
         let members = if valid { object_members(dec) } else { None };
