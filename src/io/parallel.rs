@@ -10,7 +10,8 @@
 //! - Each job is the whole lines of one read (so a slow producer's line leaves at once); a
 //!   clean chunk is written from the very buffer it was read into.
 //! - Output is strictly in input order: the writer holds finished chunks in a map until their
-//!   turn. At most `2 × N` chunks are in flight, so memory stays bounded.
+//!   turn. At most about `4 × N` chunks of [`CHUNK`] bytes exist at once (queued, being
+//!   scrubbed, waiting to be written), so memory stays bounded.
 //! - Windows of overlong lines are scrubbed by the reader itself, in order, because whether
 //!   the rest of a cut token run is swallowed depends on the result (see [`crate::frame`]).
 
@@ -60,7 +61,12 @@ fn take(pool: &Pool, size: usize) -> Vec<u8> {
     }
 }
 
+/// Returns a buffer to its pool. Buffers grown past [`CHUNK`] for a long line are freed
+/// instead, so a burst of long lines does not keep window-sized buffers alive.
 fn give(pool: &Pool, v: Vec<u8>, cap: usize) {
+    if v.capacity() > 2 * CHUNK {
+        return;
+    }
     let mut p = pool.lock().expect("pool lock");
     if p.len() < cap {
         p.push(v);
@@ -142,9 +148,9 @@ pub fn scrub_parallel<R: Read + ?Sized, W: Write + Send + ?Sized>(
     let in_pool: Pool = Arc::default();
     let out_pool: Pool = Arc::default();
     let max_window = cfg.max_window.max(2 * MIN_READ);
-    let (job_tx, job_rx) = sync_channel::<Job>(threads * 2);
+    let (job_tx, job_rx) = sync_channel::<Job>(threads);
     let job_rx = Arc::new(Mutex::new(job_rx));
-    let (done_tx, done_rx) = sync_channel::<Done>(threads * 4);
+    let (done_tx, done_rx) = sync_channel::<Done>(threads * 2);
 
     std::thread::scope(|s| {
         for _ in 0..threads {
@@ -155,7 +161,7 @@ pub fn scrub_parallel<R: Read + ?Sized, W: Write + Send + ?Sized>(
         }
         let in_pool_w = Arc::clone(&in_pool);
         let out_pool_w = Arc::clone(&out_pool);
-        let writer = s.spawn(move || write_in_order(done_rx, out, &in_pool_w, &out_pool_w, threads * 4));
+        let writer = s.spawn(move || write_in_order(done_rx, out, &in_pool_w, &out_pool_w, threads * 3));
 
         let read_result = read_loop(scrubber, rdr, &in_pool, max_window, &job_tx, &done_tx);
         drop(job_tx);
