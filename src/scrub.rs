@@ -25,7 +25,7 @@ use std::io::{self, Write};
 use std::ops::Range;
 
 use crate::credential::{self, Scheme, Value};
-use crate::jwt::{self, Token, TokenKind};
+use crate::jwt::{self, TokenKind};
 use crate::redact::{ClaimInfo, MASK_SUFFIX, PayloadBufs, Pseudonymizer, Redactor};
 use crate::rules::{Action, Rules};
 use crate::scan::{Candidate, JWT_STARTS, LowerBlock, Scanner, Trigger};
@@ -84,6 +84,79 @@ pub struct TokenFacts {
     pub claims: ClaimInfo,
 }
 
+/// Entries in the per-thread cache of recently rewritten tokens.
+const TOKEN_CACHE_ENTRIES: usize = 64;
+/// Tokens longer than this are not cached.
+const TOKEN_CACHE_MAX: usize = 16 * 1024;
+
+/// Recently rewritten tokens and their replacements: logs repeat the same token constantly
+/// (every request of one client), and a repeat then costs a few comparisons instead of a
+/// header decode and a payload rewrite. Entries belong to one scrubber (`owner`): a scratch
+/// used with a rebuilt scrubber (new rules) starts afresh.
+#[derive(Debug, Default)]
+struct TokenCache {
+    owner: u64,
+    entries: Vec<CachedToken>,
+    next: usize,
+}
+
+#[derive(Debug)]
+struct CachedToken {
+    bytes: Vec<u8>,
+    repl: Vec<u8>,
+    changed: u64,
+    kind: FindingKind,
+    facts: Option<Box<TokenFacts>>,
+}
+
+impl TokenCache {
+    /// The cached token that starts at `rest[0]` and ends where a parse would end it.
+    fn lookup(&self, rest: &[u8], need_facts: bool) -> Option<&CachedToken> {
+        self.entries.iter().find(|e| {
+            let n = e.bytes.len();
+            let tail = n.saturating_sub(16);
+            rest.len() >= n
+                && rest[tail..n] == e.bytes[tail..]
+                && rest[..n] == e.bytes[..]
+                && ends_token(rest, n)
+                && (!need_facts || e.facts.is_some())
+        })
+    }
+
+    /// Stores a rewrite, reusing the buffers of the entry it replaces (round robin).
+    fn insert(&mut self, bytes: &[u8], repl: &[u8], changed: u64, kind: FindingKind, facts: Option<Box<TokenFacts>>) {
+        if self.entries.len() < TOKEN_CACHE_ENTRIES {
+            self.entries.push(CachedToken { bytes: bytes.to_vec(), repl: repl.to_vec(), changed, kind, facts });
+            return;
+        }
+        let e = &mut self.entries[self.next];
+        self.next = (self.next + 1) % TOKEN_CACHE_ENTRIES;
+        e.bytes.clear();
+        e.bytes.extend_from_slice(bytes);
+        e.repl.clear();
+        e.repl.extend_from_slice(repl);
+        (e.changed, e.kind, e.facts) = (changed, kind, facts);
+    }
+}
+
+/// Whether a token of `n` bytes at the start of `rest` really ends there: no segment byte
+/// follows, nor a dot that starts another segment.
+fn ends_token(rest: &[u8], n: usize) -> bool {
+    let seg = |b: &u8| jwt::is_b64url(*b) || matches!(b, b'+' | b'/' | b'=');
+    match rest.get(n) {
+        None => true,
+        Some(b'.') => !rest.get(n + 1).is_some_and(|b| seg(b) || *b == b'.'),
+        Some(b) => !seg(b),
+    }
+}
+
+/// Gives each scrubber an identity for [`TokenCache`].
+static SCRUBBER_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_scrubber_id() -> u64 {
+    SCRUBBER_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The name of the rule that fired, turned into a `String` only when findings are recorded.
 #[derive(Debug, Clone)]
 enum RuleName<'a> {
@@ -136,6 +209,8 @@ pub struct Scratch {
     touched_end_line: bool,
     /// A rewritten JWT payload before encoding.
     json: Vec<u8>,
+    /// Recently rewritten tokens.
+    tokens: TokenCache,
     /// Lowercased block of the buffer being scanned.
     lower: LowerBlock,
     /// Lowercased block of the line being verified.
@@ -234,13 +309,15 @@ impl Scrubbed<'_> {
 pub struct Scrubber {
     scanner: Scanner,
     red: Redactor,
+    /// Identity for per-scratch caches.
+    id: u64,
 }
 
 impl Scrubber {
     /// Compiles the scanner and loads the hash key when any rule uses `hash`.
     pub fn new(rules: &Rules) -> Result<Scrubber, BuildError> {
         let pseudo = if rules.uses_hash() { Some(load_key(rules)?) } else { None };
-        Ok(Scrubber { scanner: Scanner::new(rules), red: Redactor::new(rules.clone(), pseudo) })
+        Ok(Scrubber { scanner: Scanner::new(rules), red: Redactor::new(rules.clone(), pseudo), id: next_scrubber_id() })
     }
 
     /// Builds with an explicit hash key (tests, and library users holding the key themselves).
@@ -249,6 +326,7 @@ impl Scrubber {
         Scrubber {
             scanner: Scanner::new(rules),
             red: Redactor::new(rules.clone(), Some(Pseudonymizer::new(key, &h.key_id, h.hex_len))),
+            id: next_scrubber_id(),
         }
     }
 
@@ -418,10 +496,7 @@ impl Scrubber {
                 if !JWT_STARTS.iter().any(|s| line[c.start..c.end] == *s.as_bytes()) {
                     return None;
                 }
-                let tok = jwt::parse_at(line, c.start, &mut scratch.tmp)?;
-                let end = tok.span.end;
-                self.token_edit(line, &tok, RuleName::Static("jwt"), scratch);
-                Some(end)
+                self.token_at(line, c.start, RuleName::Static("jwt"), scratch)
             }
             Trigger::Bearer | Trigger::Basic => {
                 let v = credential::scheme_value(line, c.start..c.end)?;
@@ -475,9 +550,7 @@ impl Scrubber {
         if r.is_empty() {
             return None;
         }
-        if let Some(tok) = jwt::parse_at(line, r.start, &mut scratch.tmp) {
-            let end = tok.span.end;
-            self.token_edit(line, &tok, rule, scratch);
+        if let Some(end) = self.token_at(line, r.start, rule.clone(), scratch) {
             return Some(end);
         }
         let value = &line[r.clone()];
@@ -496,11 +569,25 @@ impl Scrubber {
         Some(r.end)
     }
 
-    fn token_edit(&self, line: &[u8], tok: &Token, rule: RuleName<'_>, scratch: &mut Scratch) {
+    /// Rewrites the compact token starting at `at`, if there is one; returns its end.
+    fn token_at(&self, line: &[u8], at: usize, rule: RuleName<'_>, scratch: &mut Scratch) -> Option<usize> {
+        if scratch.tokens.owner != self.id {
+            scratch.tokens = TokenCache { owner: self.id, ..TokenCache::default() };
+        }
+        let action = self.red.rules.default_claim;
+        if let Some(hit) = scratch.tokens.lookup(&line[at..], scratch.record) {
+            let (n, changed, kind, facts) = (hit.bytes.len(), hit.changed, hit.kind, hit.facts.clone());
+            let start = scratch.repl.len();
+            scratch.repl.extend_from_slice(&hit.repl);
+            scratch.stats.claims_redacted += changed;
+            self.push_edit(line, at..at + n, start, kind, rule, action, facts, scratch);
+            return Some(at + n);
+        }
+        let tok = jwt::parse_at(line, at, &mut scratch.tmp)?;
         let start = scratch.repl.len();
         let mut info = scratch.record.then(ClaimInfo::default);
         let mut bufs = PayloadBufs { decoded: &mut scratch.tmp, json: &mut scratch.json };
-        let changed = self.red.token(line, tok, &mut bufs, &mut scratch.repl, info.as_mut());
+        let changed = self.red.token(line, &tok, &mut bufs, &mut scratch.repl, info.as_mut());
         scratch.stats.claims_redacted += changed;
         let kind = match tok.kind {
             TokenKind::Jws => FindingKind::Jws,
@@ -508,8 +595,11 @@ impl Scrubber {
             TokenKind::Unsecured => FindingKind::Unsecured,
         };
         let facts = info.map(|claims| Box::new(TokenFacts { header: tok.header.clone(), claims }));
-        let action = self.red.rules.default_claim;
+        if tok.span.len() <= TOKEN_CACHE_MAX {
+            scratch.tokens.insert(&line[tok.span.clone()], &scratch.repl[start..], changed, kind, facts.clone());
+        }
         self.push_edit(line, tok.span.clone(), start, kind, rule, action, facts, scratch);
+        Some(tok.span.end)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -603,4 +693,44 @@ fn load_key(rules: &Rules) -> Result<Pseudonymizer, BuildError> {
         (None, None) => "neither is configured".to_string(),
     };
     Err(BuildError::MissingHashKey { source_name: rules.source_name.clone(), hint })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    fn token(sub: &str) -> String {
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let h = e.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let p = e.encode(format!(r#"{{"sub":"{sub}","iss":"https://idp","exp":2000000000}}"#));
+        format!("{h}.{p}.{}", e.encode([7u8; 32]))
+    }
+
+    #[test]
+    fn repeated_tokens_scrub_the_same_as_the_first() {
+        let s = Scrubber::new(&Rules::embedded()).unwrap();
+        let t = token("alice");
+        let line = format!("a {t} b {t}. c {t}.x");
+        let mut warm = Scratch::default();
+        let first = s.scrub_line(line.as_bytes(), &mut warm).into_owned();
+        let again = s.scrub_line(line.as_bytes(), &mut warm).into_owned();
+        let cold = s.scrub_line(line.as_bytes(), &mut Scratch::default()).into_owned();
+        assert_eq!(first, again);
+        assert_eq!(first, cold);
+        assert_eq!(warm.stats().findings.jws, 6);
+    }
+
+    #[test]
+    fn a_scratch_shared_by_two_scrubbers_does_not_mix_their_rules() {
+        let keep_sub = Rules::from_toml("r", "[jwt.claims]\nsub = \"keep\"\niss = \"keep\"\n").unwrap();
+        let a = Scrubber::new(&Rules::embedded()).unwrap();
+        let b = Scrubber::new(&keep_sub).unwrap();
+        let t = token("bob");
+        let mut scratch = Scratch::default();
+        let by_a = a.scrub_line(t.as_bytes(), &mut scratch).into_owned();
+        let by_b = b.scrub_line(t.as_bytes(), &mut scratch).into_owned();
+        assert_ne!(by_a, by_b, "b keeps sub; a cached rewrite must not leak into b's output");
+        assert_eq!(by_b, b.scrub_line(t.as_bytes(), &mut Scratch::default()).into_owned());
+    }
 }
