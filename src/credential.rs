@@ -124,9 +124,18 @@ pub fn scheme_value(line: &[u8], word: Range<usize>) -> Option<Value> {
     }
     let v = &line[vstart..end];
     // `realm="x"` / `error=invalid_token`: an auth-param of a challenge, not a credential.
+    // Any value counts, not only a token: `name=[REDACTED]` must read as it did before its
+    // value was redacted, or a second pass would redact `name=` too (found by `fuzz/`). A
+    // quote counts only when it opens a value: in `"Bearer YWJjZGU="}` it closes the string
+    // around a credential with one `=` of padding.
+    let opens_value = |i: usize| match line.get(i) {
+        Some(b'"') => line.get(i + 1).is_some_and(|&c| !is_delim(c)),
+        Some(&b) => !is_delim(b),
+        None => false,
+    };
     if v.last() == Some(&b'=')
         && v.iter().take(v.len() - 1).all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        && line.get(end).is_some_and(|&b| b == b'"' || is_b64token(b, false))
+        && opens_value(end)
     {
         return None;
     }
@@ -366,6 +375,14 @@ mod tests {
         assert_eq!(bearer("Bearer null"), None);
         assert_eq!(bearer("\"token_type\":\"Bearer\""), None);
         assert_eq!(bearer("xBearer abc123"), None);
+    }
+
+    #[test]
+    fn a_quote_after_single_padding_closes_the_string_around_a_credential() {
+        assert_eq!(bearer(r#"msg="Bearer YWJjZGU=" x"#).as_deref(), Some("YWJjZGU="));
+        assert_eq!(bearer(r#"{"m":"Bearer YWJjZGU="}"#).as_deref(), Some("YWJjZGU="));
+        assert_eq!(bearer(r#"Bearer realm="api""#), None);
+        assert_eq!(bearer("Bearer realm=[REDACTED]"), None);
     }
 
     #[test]

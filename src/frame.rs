@@ -88,6 +88,9 @@ pub struct Framer {
     buf: Vec<u8>,
     start: usize,
     end: usize,
+    /// `buf[start..scanned]` is known to hold no `\n`: each byte is searched once, however
+    /// small the reads (a line trickled in a byte per read would otherwise cost window²/2).
+    scanned: usize,
     eof: bool,
     cfg: FrameConfig,
     /// Drop run bytes at the front before framing (a redacted run continues).
@@ -106,6 +109,7 @@ impl Framer {
             buf: vec![0; initial],
             start: 0,
             end: 0,
+            scanned: 0,
             eof: false,
             cfg: FrameConfig { initial, max_window },
             swallowing: false,
@@ -118,6 +122,7 @@ impl Framer {
     pub fn reset(&mut self) {
         self.start = 0;
         self.end = 0;
+        self.scanned = 0;
         self.eof = false;
         self.swallowing = false;
     }
@@ -149,12 +154,14 @@ impl Framer {
                     self.swallowing = false;
                 }
             }
-            let data = &self.buf[self.start..self.end];
-            if let Some(i) = memchr::memrchr(b'\n', data) {
-                let s = self.start;
-                self.start += i + 1;
-                return Ok(Some(Chunk::Lines(&self.buf[s..=s + i])));
+            let from = self.scanned.max(self.start);
+            if let Some(i) = memchr::memrchr(b'\n', &self.buf[from..self.end]) {
+                let (s, nl) = (self.start, from + i);
+                self.start = nl + 1;
+                self.scanned = self.end;
+                return Ok(Some(Chunk::Lines(&self.buf[s..=nl])));
             }
+            self.scanned = self.end;
             if self.eof {
                 if self.start < self.end {
                     let s = self.start;
@@ -180,6 +187,7 @@ impl Framer {
         if self.buf.len() - self.end < MIN_READ && self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
+            self.scanned = self.scanned.saturating_sub(self.start);
             self.start = 0;
         }
         if self.buf.len() - self.end < MIN_READ && self.buf.len() < self.cfg.max_window {
@@ -211,7 +219,11 @@ pub fn cut_point(data: &[u8]) -> usize {
     let len = data.len();
     let half = len / 2;
     if let Some(b) = data[half..].iter().rposition(|&c| is_boundary(c)) {
-        return with_context(data, half + b + 1);
+        let cut = half + b + 1;
+        return match with_context(data, cut) {
+            0 => cut,
+            c => c,
+        };
     }
     // A run reaches the end of the window. Where does it start?
     let run_start = data[..half].iter().rposition(|&c| is_boundary(c)).map_or(0, |b| b + 1);
@@ -229,20 +241,41 @@ pub fn cut_point(data: &[u8]) -> usize {
     }
 }
 
-/// Moves a cut back over up to two words and their separators (at most [`CONTEXT`] bytes).
+/// Moves a cut back so a value never starts a window without its key or scheme.
+///
+/// From the cut, look at the separators and the word before it. Keep moving back while the
+/// separators hold `=`, `:` or `%` (a `key=`/`Key:`/`%3D` before a value) or the word is an
+/// auth scheme (`Bearer`, `Basic`, `token`…), so `password=`, `Authorization: Bearer` and
+/// `"token":"` travel with what follows them; stop after a plain word and whitespace. At most
+/// [`CONTEXT`] bytes back; if that is not enough, the cut stays where it was (the window then
+/// ends at a boundary, and rule 3 of the module docs still applies to the run after it).
+/// Returns 0 when the context reaches the start of `data`.
 fn with_context(data: &[u8], cut: usize) -> usize {
+    const SCHEMES: [&[u8]; 6] = [b"bearer", b"basic", b"token", b"digest", b"negotiate", b"apikey"];
+    let is_sep = |b: u8| matches!(b, b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'+' | b'%' | b'\\' | b'>');
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
     let floor = cut.saturating_sub(CONTEXT);
     let mut i = cut;
-    for _ in 0..2 {
-        while i > floor && matches!(data[i - 1], b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'+' | b'%' | b'\\') {
-            i -= 1;
+    loop {
+        let mut j = i;
+        while j > floor && is_sep(data[j - 1]) {
+            j -= 1;
         }
-        while i > floor && (data[i - 1].is_ascii_alphanumeric() || matches!(data[i - 1], b'_' | b'-' | b'.')) {
-            i -= 1;
+        let mut k = j;
+        while k > floor && is_word(data[k - 1]) {
+            k -= 1;
         }
+        let (seps, word) = (&data[j..i], &data[k..j]);
+        let binds = seps.iter().any(|b| matches!(b, b'=' | b':' | b'%'))
+            || SCHEMES.iter().any(|s| word.eq_ignore_ascii_case(s));
+        if !binds || word.is_empty() {
+            return i; // may be 0: the caller decides what a cut at the start means
+        }
+        if k == floor && floor > 0 {
+            return cut; // the context runs past CONTEXT bytes: keep the boundary cut
+        }
+        i = k;
     }
-    // Cut at a boundary byte, not in the middle of a word that began before `floor`.
-    if i == floor && floor > 0 { cut } else { i }
 }
 
 #[cfg(test)]
@@ -321,6 +354,31 @@ mod tests {
         let after = &d2[c2..];
         let z = after.iter().position(|&b| b == b'Z').unwrap();
         assert!(after[..z].ends_with(b"password="), "the key travels with its value");
+    }
+
+    #[test]
+    fn cut_never_separates_a_key_or_scheme_from_its_value() {
+        let unit = b"user=bob password=s3cr3tvalue Authorization: Bearer abcdef0123456789 ";
+        for pad in 0..unit.len() {
+            let mut d = b"x".repeat(pad);
+            while d.len() < 4096 {
+                d.extend_from_slice(unit);
+            }
+            let c = cut_point(&d);
+            let after = &d[c..];
+            for (value, key) in [(&b"s3cr3tvalue"[..], &b"password="[..]), (b"abcdef0123456789", b"Bearer ")] {
+                if after.starts_with(value) {
+                    panic!("pad {pad}: window starts with a value without its key {key:?}");
+                }
+            }
+            let before = &d[..c];
+            assert!(
+                !before.ends_with(b"password=")
+                    && !before.ends_with(b"Bearer ")
+                    && !before.ends_with(b"Authorization: "),
+                "pad {pad}"
+            );
+        }
     }
 
     #[test]

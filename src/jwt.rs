@@ -117,23 +117,36 @@ pub struct Token {
     pub header: Header,
 }
 
-/// End of the segment starting at `i`: base64url bytes, then at most two `=` of padding.
+/// End of the segment starting at `i`: base64url bytes, then `=` padding.
 /// With `std_alphabet`, `+` and `/` count too: some libraries wrongly emit standard base64,
 /// and cutting such a payload or signature at its first `+` would leave the rest in clear.
+///
+/// Padding ends a segment only where no alphabet byte follows it: `ab=cd` and `ab===` are
+/// one malformed segment, taken whole (fail closed). Cut after the padding, the tail would be
+/// left glued to the marker that replaces the segment (`REDACTED1`), and scrubbing the output
+/// again would change it (found by `fuzz/` target `scrub_line`).
 #[inline]
 fn segment_end(hay: &[u8], mut i: usize, std_alphabet: bool) -> usize {
-    while i < hay.len() && (is_b64url(hay[i]) || (std_alphabet && matches!(hay[i], b'+' | b'/'))) {
-        i += 1;
+    let alphabet = |b: u8| is_b64url(b) || (std_alphabet && matches!(b, b'+' | b'/'));
+    loop {
+        while i < hay.len() && alphabet(hay[i]) {
+            i += 1;
+        }
+        let pad = i;
+        while i < hay.len() && hay[i] == b'=' {
+            i += 1;
+        }
+        if i == pad || !hay.get(i).is_some_and(|&b| alphabet(b)) {
+            return i;
+        }
     }
-    let pad_limit = (i + 2).min(hay.len());
-    while i < pad_limit && hay[i] == b'=' {
-        i += 1;
-    }
-    i
 }
 
 /// Decodes a header segment and checks it is a JSON object with a string `alg`.
 pub fn decode_header(seg: &[u8], buf: &mut Vec<u8>) -> Option<Header> {
+    // Padding is optional, so extra padding (`…J9==` on a header of whole quanta) is ignored
+    // rather than making the header undecodable and the token invisible (fail closed).
+    let seg = &seg[..seg.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1)];
     if seg.len() < 12 || seg.len() > MAX_HEADER_B64 {
         return None;
     }
@@ -157,8 +170,11 @@ pub fn parse_at(hay: &[u8], at: usize, scratch: &mut Vec<u8>) -> Option<Token> {
     if at >= hay.len() {
         return None;
     }
-    let head_end = segment_end(hay, at, false);
-    if hay.get(head_end) != Some(&b'.') {
+    // A header longer than `MAX_HEADER_B64` is rejected anyway: scan no further than that (and
+    // its padding), so each `eyJ` in a long run of them costs at most that, not the whole run.
+    let limit = hay.len().min(at + MAX_HEADER_B64 + 3);
+    let head_end = segment_end(&hay[..limit], at, false);
+    if head_end - at > MAX_HEADER_B64 || hay.get(head_end) != Some(&b'.') {
         return None;
     }
     let header = decode_header(&hay[at..head_end], scratch)?;

@@ -627,7 +627,11 @@ impl Scrubber {
                 token,
             });
         }
-        scratch.edits.push(Edit { range, repl });
+        // A rewrite that changes nothing (a token scrubbed before) is a finding, not an edit:
+        // the line stays borrowed and unchanged.
+        if scratch.repl[repl.clone()] != line[range.clone()] {
+            scratch.edits.push(Edit { range, repl });
+        }
     }
 
     /// Runs the marked pattern regexes over the line; matches that overlap an edit are skipped.
