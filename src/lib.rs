@@ -54,6 +54,8 @@ pub mod rules;
 pub mod scan;
 mod scrub;
 pub mod stats;
+#[cfg(feature = "tracing")]
+pub mod tracing_writer;
 
 pub use redact::ClaimInfo;
 pub use rules::{Action, RuleError, RuleErrorKind, Rules};
