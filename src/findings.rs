@@ -783,10 +783,13 @@ impl<'a, F: FnMut(Report)> ReportSink<'a, F> {
 }
 
 impl<F: FnMut(Report)> FindingSink for ReportSink<'_, F> {
-    fn findings(&mut self, chunk: &[u8], first_line: u64, findings: &[Finding]) {
+    fn findings(&mut self, chunk: &[u8], first_line: u64, col_base: u64, findings: &[Finding]) {
         self.buf.clear();
         self.assessor.reports(&self.source, chunk, first_line, findings, &mut self.buf);
-        for r in self.buf.drain(..) {
+        for mut r in self.buf.drain(..) {
+            if r.line == first_line {
+                r.col += col_base;
+            }
             self.counts.add(r.flags);
             self.reports += 1;
             (self.emit)(r);

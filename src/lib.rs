@@ -46,6 +46,7 @@
 
 pub mod credential;
 pub mod findings;
+pub mod format;
 pub mod frame;
 pub mod io;
 pub mod jwt;
@@ -53,6 +54,8 @@ mod redact;
 pub mod rules;
 pub mod scan;
 mod scrub;
+#[cfg(feature = "sidecar")]
+pub mod sidecar;
 pub mod stats;
 #[cfg(feature = "tracing")]
 pub mod tracing_writer;

@@ -117,6 +117,12 @@ pub struct Stats {
     pub long_line_cuts: u64,
     /// Token-character runs longer than the window, redacted whole (fail closed).
     pub oversized_runs_redacted: u64,
+    /// Lines of a structured `--format` that did not parse and were scrubbed as raw text
+    /// (see `format`).
+    pub format_fallbacks: u64,
+    /// CRI partial-line groups written out at the size cap before their `F` line (fail
+    /// closed, see `format`).
+    pub partial_groups_capped: u64,
 }
 
 impl Stats {
@@ -140,6 +146,8 @@ impl Stats {
         self.claims_redacted += other.claims_redacted;
         self.long_line_cuts += other.long_line_cuts;
         self.oversized_runs_redacted += other.oversized_runs_redacted;
+        self.format_fallbacks += other.format_fallbacks;
+        self.partial_groups_capped += other.partial_groups_capped;
     }
 
     /// One-line JSON (`--stats`).

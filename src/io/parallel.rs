@@ -10,10 +10,14 @@
 //! - Each job is the whole lines of one read (so a slow producer's line leaves at once); a
 //!   clean chunk is written from the very buffer it was read into.
 //! - Output is strictly in input order: the writer holds finished chunks in a map until their
-//!   turn. At most about `4 × N` chunks of [`CHUNK`] bytes exist at once (queued, being
+//!   turn. At most about `4 × N` chunks of `CHUNK` (1 MiB) bytes exist at once (queued, being
 //!   scrubbed, waiting to be written), so memory stays bounded.
 //! - Windows of overlong lines are scrubbed by the reader itself, in order, because whether
 //!   the rest of a cut token run is swallowed depends on the result (see [`crate::frame`]).
+//! - With a log format ([`scrub_parallel_format`]) workers scrub chunks through the
+//!   [`FormatScrubber`]. A chunk with a CRI partial line, and every chunk while a partial
+//!   group is open, is scrubbed by the reader in order instead: joining partial lines needs
+//!   the previous chunk's state. Such chunks are rare (a message longer than 16 KiB).
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
@@ -21,6 +25,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::format::{ChunkInfo, Format, FormatScrubber, FormatState};
 use crate::frame::{FrameConfig, MIN_READ, cut_point, is_run_byte};
 use crate::scrub::{Scratch, Scrubber};
 use crate::stats::Stats;
@@ -35,6 +40,8 @@ struct Job {
     seq: u64,
     buf: Vec<u8>,
     len: usize,
+    /// The first line began before this chunk (after long-line windows).
+    continued: bool,
 }
 
 struct Done {
@@ -144,6 +151,18 @@ pub fn scrub_parallel<R: Read + ?Sized, W: Write + Send + ?Sized>(
     rdr: &mut R,
     out: &mut W,
 ) -> io::Result<Stats> {
+    let fmt = FormatScrubber::new(scrubber, Format::Raw, cfg.max_window);
+    scrub_parallel_format(&fmt, threads, cfg, rdr, out)
+}
+
+/// [`scrub_parallel`] for a log format (see [`crate::format`] and the module docs).
+pub fn scrub_parallel_format<R: Read + ?Sized, W: Write + Send + ?Sized>(
+    fmt: &FormatScrubber<'_>,
+    threads: usize,
+    cfg: FrameConfig,
+    rdr: &mut R,
+    out: &mut W,
+) -> io::Result<Stats> {
     let threads = threads.max(1);
     let in_pool: Pool = Arc::default();
     let out_pool: Pool = Arc::default();
@@ -157,13 +176,13 @@ pub fn scrub_parallel<R: Read + ?Sized, W: Write + Send + ?Sized>(
             let rx = Arc::clone(&job_rx);
             let tx = done_tx.clone();
             let out_pool = Arc::clone(&out_pool);
-            s.spawn(move || worker(scrubber, &rx, &tx, &out_pool));
+            s.spawn(move || worker(fmt, &rx, &tx, &out_pool));
         }
         let in_pool_w = Arc::clone(&in_pool);
         let out_pool_w = Arc::clone(&out_pool);
         let writer = s.spawn(move || write_in_order(done_rx, out, &in_pool_w, &out_pool_w, threads * 3));
 
-        let read_result = read_loop(scrubber, rdr, &in_pool, max_window, &job_tx, &done_tx);
+        let read_result = read_loop(fmt, rdr, &in_pool, max_window, &job_tx, &done_tx);
         drop(job_tx);
         drop(done_tx);
         let write_result = writer.join().expect("writer thread");
@@ -176,28 +195,50 @@ pub fn scrub_parallel<R: Read + ?Sized, W: Write + Send + ?Sized>(
 }
 
 fn read_loop<R: Read + ?Sized>(
-    scrubber: &Scrubber,
+    fmt: &FormatScrubber<'_>,
     rdr: &mut R,
     pool: &Pool,
     max_window: usize,
     job_tx: &SyncSender<Job>,
     done_tx: &SyncSender<Done>,
 ) -> io::Result<()> {
+    let scrubber = fmt.scrubber();
     let mut chunker = Chunker { carry: Vec::new(), eof: false, swallowing: false, max_window };
-    let mut scratch = Scratch::default();
+    // The reader's own state: windows, and chunks that need the partial-line state.
+    let mut st = FormatState::default();
     let mut seq = 0;
+    let mut continued = false;
     let (mut cuts, mut swallowed) = (0, 0);
     loop {
         match chunker.next(rdr, pool)? {
             Next::End => break,
             Next::Lines(buf, len) => {
-                if job_tx.send(Job { seq, buf, len }).is_err() {
+                if fmt.needs_order(&buf[..len], &st) {
+                    let info = ChunkInfo { continued, first_line: 0 };
+                    let o = fmt.scrub_chunk(&buf[..len], &mut st, info);
+                    let out = (!o.is_unchanged()).then(|| o.to_vec());
+                    let stats = st.take_stats();
+                    if done_tx.send(Done { seq, buf, len, out, stats }).is_err() {
+                        break;
+                    }
+                } else if job_tx.send(Job { seq, buf, len, continued }).is_err() {
                     break; // the writer failed; its error is reported
                 }
+                continued = false;
             }
             Next::Window(buf, len) => {
+                if fmt.pending(&st) {
+                    let o = fmt.break_groups(&mut st);
+                    let out = Some(o.to_vec());
+                    let stats = st.take_stats();
+                    if done_tx.send(Done { seq, buf: Vec::new(), len: 0, out, stats }).is_err() {
+                        break;
+                    }
+                    seq += 1;
+                }
                 cuts += 1;
-                let scrubbed = scrubber.scrub_buf(&buf[..len], &mut scratch);
+                let scratch = st.scratch_mut();
+                let scrubbed = scrubber.scrub_buf(&buf[..len], scratch);
                 let out = (!scrubbed.is_unchanged()).then(|| scrubbed.to_vec());
                 if scratch.finding_touched_end() {
                     chunker.swallowing = true;
@@ -205,11 +246,19 @@ fn read_loop<R: Read + ?Sized>(
                 }
                 let mut stats = scratch.take_stats();
                 stats.lines = 0;
+                continued = true;
                 if done_tx.send(Done { seq, buf, len, out, stats }).is_err() {
                     break;
                 }
             }
         }
+        seq += 1;
+    }
+    if fmt.pending(&st) {
+        let o = fmt.finish(&mut st);
+        let out = Some(o.to_vec());
+        let stats = st.take_stats();
+        let _ = done_tx.send(Done { seq, buf: Vec::new(), len: 0, out, stats });
         seq += 1;
     }
     if cuts > 0 {
@@ -219,23 +268,34 @@ fn read_loop<R: Read + ?Sized>(
     Ok(())
 }
 
-fn worker(scrubber: &Scrubber, rx: &Mutex<Receiver<Job>>, tx: &SyncSender<Done>, out_pool: &Pool) {
+fn worker(fmt: &FormatScrubber<'_>, rx: &Mutex<Receiver<Job>>, tx: &SyncSender<Done>, out_pool: &Pool) {
     let mut scratch = Scratch::default();
+    let mut st = FormatState::default();
     loop {
         let job = match rx.lock().expect("job lock").recv() {
             Ok(j) => j,
             Err(_) => return,
         };
-        let scrubbed = scrubber.scrub_buf(&job.buf[..job.len], &mut scratch);
-        let out = if scrubbed.is_unchanged() {
-            None
+        let chunk = &job.buf[..job.len];
+        let (out, stats) = if fmt.format() == Format::Raw {
+            let scrubbed = fmt.scrubber().scrub_buf(chunk, &mut scratch);
+            let out = (!scrubbed.is_unchanged()).then(|| {
+                let mut v = out_pool.lock().expect("pool lock").pop().unwrap_or_default();
+                v.clear();
+                scrubbed.write_to(&mut v).expect("writing to a Vec cannot fail");
+                v
+            });
+            (out, scratch.take_stats())
         } else {
-            let mut v = out_pool.lock().expect("pool lock").pop().unwrap_or_default();
-            v.clear();
-            scrubbed.write_to(&mut v).expect("writing to a Vec cannot fail");
-            Some(v)
+            let o = fmt.scrub_chunk(chunk, &mut st, ChunkInfo { continued: job.continued, first_line: 0 });
+            let out = (!o.is_unchanged()).then(|| {
+                let mut v = out_pool.lock().expect("pool lock").pop().unwrap_or_default();
+                v.clear();
+                o.write_to(&mut v).expect("writing to a Vec cannot fail");
+                v
+            });
+            (out, st.take_stats())
         };
-        let stats = scratch.take_stats();
         if tx.send(Done { seq: job.seq, buf: job.buf, len: job.len, out, stats }).is_err() {
             return;
         }

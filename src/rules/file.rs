@@ -27,6 +27,8 @@ pub(crate) struct RawRules {
     pub(crate) patterns: Vec<RawPattern>,
     #[serde(default)]
     pub(crate) findings: RawFindings,
+    #[serde(default)]
+    pub(crate) json_fields: Vec<RawJsonFields>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,4 +95,13 @@ pub(crate) struct RawFindings {
     pub(crate) weak_algs: Vec<Spanned<String>>,
     pub(crate) fingerprint_key_env: Option<String>,
     pub(crate) fingerprint_key_id: Option<Spanned<String>>,
+}
+
+/// `[[json_fields]]`: values of JSON members chosen by key name or path (`src/format/`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawJsonFields {
+    /// `password`, `*.email`, `headers.authorization`, `$.user.ssn`.
+    pub(crate) paths: Vec<Spanned<String>>,
+    pub(crate) action: Option<Spanned<String>>,
 }

@@ -227,6 +227,98 @@ pub struct SecretKeyRule {
     pub action: Action,
 }
 
+/// One segment of a [`JsonPath`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PathSeg {
+    /// A key, lowercase (keys compare ASCII case-insensitively, as secret keys do).
+    Key(String),
+    /// `*`: any one key.
+    Any,
+}
+
+/// A `[[json_fields]]` path: keys separated by dots, `*` for any one key.
+///
+/// A path matches a member whose key path *ends* with it, at any depth (`headers.authorization`
+/// matches `request.headers.authorization`); a path starting with `$.` is anchored at the top
+/// level. Array elements belong to their array's key (`users.email` matches
+/// `{"users":[{"email":…}]}`). Keys compare ASCII case-insensitively.
+///
+/// ```
+/// let rules = logscrub::Rules::from_toml("r", "[[json_fields]]\npaths = [\"*.email\", \"$.token\"]\n")?;
+/// let p = &rules.json_fields()[0].paths;
+/// assert!(p[0].matches(&[&b"user"[..], b"Email"]));
+/// assert!(!p[0].matches(&[&b"email"[..]]));
+/// assert!(p[1].matches(&[&b"token"[..]]) && !p[1].matches(&[&b"a"[..], b"token"]));
+/// # Ok::<(), logscrub::RuleError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonPath {
+    text: String,
+    anchored: bool,
+    segs: Vec<PathSeg>,
+}
+
+impl JsonPath {
+    /// Parses a path; `None` when it is empty, has an empty segment or names no key.
+    fn parse(text: &str) -> Option<JsonPath> {
+        let t = text.trim();
+        let (anchored, rest) = match t.strip_prefix("$.") {
+            Some(r) => (true, r),
+            None => (false, t),
+        };
+        let mut segs = Vec::new();
+        for s in rest.split('.') {
+            if s.is_empty() || s.bytes().any(|b| b.is_ascii_control() || b == b'"') {
+                return None;
+            }
+            segs.push(if s == "*" { PathSeg::Any } else { PathSeg::Key(s.to_ascii_lowercase()) });
+        }
+        if !segs.iter().any(|s| matches!(s, PathSeg::Key(_))) {
+            return None;
+        }
+        Some(JsonPath { text: t.to_string(), anchored, segs })
+    }
+
+    /// The path as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The last key the path names (lowercase): every member it matches has that key on its
+    /// path, so the key is a literal a prefilter can look for.
+    pub fn literal(&self) -> &str {
+        self.segs
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                PathSeg::Key(k) => Some(k.as_str()),
+                PathSeg::Any => None,
+            })
+            .expect("a parsed path names a key")
+    }
+
+    /// Whether a member at `path` (its keys from the top level, decoded) matches.
+    pub fn matches<K: AsRef<[u8]>>(&self, path: &[K]) -> bool {
+        let n = self.segs.len();
+        if path.len() < n || (self.anchored && path.len() != n) {
+            return false;
+        }
+        self.segs.iter().zip(&path[path.len() - n..]).all(|(s, k)| match s {
+            PathSeg::Any => true,
+            PathSeg::Key(name) => k.as_ref().eq_ignore_ascii_case(name.as_bytes()),
+        })
+    }
+}
+
+/// A compiled `[[json_fields]]` group: paths and what to do with their values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonFieldRule {
+    /// The paths.
+    pub paths: Vec<JsonPath>,
+    /// The action (only `redact` for now).
+    pub action: Action,
+}
+
 /// Compiled, validated rules. Cheap to share; build a [`crate::Scrubber`] from them.
 #[derive(Debug, Clone)]
 pub struct Rules {
@@ -241,6 +333,7 @@ pub struct Rules {
     pub(crate) secret_keys: Vec<SecretKeyRule>,
     pub(crate) patterns: Vec<PatternRule>,
     pub(crate) findings: FindingSettings,
+    pub(crate) json_fields: Vec<JsonFieldRule>,
 }
 
 impl Rules {
@@ -309,6 +402,11 @@ impl Rules {
         &self.secret_keys
     }
 
+    /// The compiled `[[json_fields]]` groups (applied by [`crate::format`] to JSON lines).
+    pub fn json_fields(&self) -> &[JsonFieldRule] {
+        &self.json_fields
+    }
+
     /// Whether any rule uses the `hash` action (then a key is required).
     pub fn uses_hash(&self) -> bool {
         let mut all = [self.default_claim, self.bearer, self.basic].into_iter().chain(self.claims.values().copied());
@@ -340,6 +438,14 @@ impl Rules {
         let _ = writeln!(s, "patterns: {}", self.patterns.len());
         for p in &self.patterns {
             let _ = writeln!(s, "  {} -> {}", p.name, p.action);
+        }
+        if !self.json_fields.is_empty() {
+            let npaths: usize = self.json_fields.iter().map(|g| g.paths.len()).sum();
+            let _ = writeln!(s, "json fields: {npaths} paths in {} group(s)", self.json_fields.len());
+            for g in &self.json_fields {
+                let paths: Vec<&str> = g.paths.iter().map(JsonPath::as_str).collect();
+                let _ = writeln!(s, "  {} -> {}", paths.join(", "), g.action);
+            }
         }
         if self.uses_hash() {
             let _ = writeln!(s, "hash: key id {:?}, {} hex chars", self.hash.key_id, self.hash.hex_len);
@@ -629,6 +735,7 @@ impl Compiler<'_> {
         }
 
         let findings = self.findings(raw.findings, |c| claims.get(c).copied().unwrap_or(default_claim) == Action::Keep);
+        let json_fields = raw.json_fields.into_iter().map(|g| self.json_fields(g)).collect();
 
         Rules {
             source_name: source_name.to_string(),
@@ -642,7 +749,44 @@ impl Compiler<'_> {
             secret_keys,
             patterns,
             findings,
+            json_fields,
         }
+    }
+
+    /// One `[[json_fields]]` group. Only `redact` is supported for now: `hash` and `mask` need
+    /// the redactor's value rewrite, which the format layer cannot reach yet.
+    fn json_fields(&mut self, raw: file::RawJsonFields) -> JsonFieldRule {
+        let mut paths = Vec::new();
+        for p in raw.paths {
+            match JsonPath::parse(p.get_ref()) {
+                Some(path) => paths.push(path),
+                None => self.problem(
+                    RuleErrorKind::BadValue,
+                    &p,
+                    format!(
+                        "json field path must be keys separated by dots (`*` for any one key, `$.` to anchor at the top level) and name at least one key, got {:?}",
+                        p.get_ref()
+                    ),
+                ),
+            }
+        }
+        let action = match raw.action {
+            None => Action::Redact,
+            Some(a) => {
+                let text = a.get_ref().trim().to_string();
+                let before = self.problems.len();
+                let parsed = self.action(Some(a.clone()), "json_fields.action", Action::Redact, Allowed::Value, 4);
+                if parsed != Action::Redact && self.problems.len() == before {
+                    self.problem(
+                        RuleErrorKind::UnknownAction,
+                        &a,
+                        format!("action `{text}` is not supported for `json_fields.action` yet, expected: redact"),
+                    );
+                }
+                Action::Redact
+            }
+        };
+        JsonFieldRule { paths, action }
     }
 }
 
@@ -760,6 +904,35 @@ mod tests {
         let e = Rules::from_toml("r.toml", "[findings]\nallowed_issuers = [\"x\"]\n").unwrap_err();
         assert!(e.to_string().contains("needs the `iss` claim kept"), "{e}");
         assert!(Rules::from_toml("r.toml", "[findings]\nallowed_issuers = []\n").is_ok());
+    }
+
+    #[test]
+    fn json_fields_compile_and_match_suffixes() {
+        let src = "[[json_fields]]\npaths = [\"password\", \"*.email\", \"headers.authorization\", \"$.ssn\"]\n";
+        let r = Rules::from_toml("r", src).unwrap();
+        let g = &r.json_fields()[0];
+        assert_eq!(g.action, Action::Redact);
+        let m = |i: usize, path: &[&str]| g.paths[i].matches(&path.iter().map(|s| s.as_bytes()).collect::<Vec<_>>());
+        assert!(m(0, &["password"]) && m(0, &["a", "b", "Password"]) && !m(0, &["password", "x"]));
+        assert!(m(1, &["user", "email"]) && m(1, &["a", "user", "email"]) && !m(1, &["email"]));
+        assert!(m(2, &["request", "headers", "authorization"]) && !m(2, &["authorization"]));
+        assert!(m(3, &["ssn"]) && !m(3, &["user", "ssn"]));
+        assert_eq!(g.paths[1].literal(), "email");
+        assert!(r.summary().contains("json fields: 4 paths in 1 group(s)"), "{}", r.summary());
+    }
+
+    #[test]
+    fn bad_json_fields_are_located() {
+        let src = "[[json_fields]]\npaths = [\"a..b\", \"*\", \"ok\"]\naction = \"hash\"\n[[json_fields]]\npaths = [\"x\"]\naction = \"mask9\"\n";
+        let e = Rules::from_toml("r.toml", src).unwrap_err();
+        let s = e.to_string();
+        assert_eq!(e.problems().len(), 4, "{s}");
+        assert!(s.starts_with("r.toml:2:10: json field path must be keys separated by dots"), "{s}");
+        assert!(s.contains("r.toml:2:18: json field path"), "{s}");
+        assert!(s.contains("r.toml:3:10: action `hash` is not supported for `json_fields.action` yet"), "{s}");
+        assert!(s.contains("r.toml:6:10: unknown action `mask9` for `json_fields.action`"), "{s}");
+        let e = Rules::from_toml("r.toml", "[[json_fields]]\npaths = [\"a\"]\ncolour = 1\n").unwrap_err();
+        assert!(e.to_string().starts_with("r.toml:3:1: unknown field `colour`"), "{e}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use logscrub::findings::Selector;
+use logscrub::format::Format;
 
 /// Scrub JWTs, bearer tokens and secrets from logs.
 ///
@@ -30,12 +31,24 @@ pub(crate) struct Args {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 
+    /// Log format: auto, raw, json, docker, cri, logfmt (default auto).
+    ///
+    /// auto decides per line: `{"log":` starts a Docker json-file line, `<RFC 3339 time>
+    /// <stdout|stderr> <P|F> ` a CRI line, `{` a JSON line when it parses; anything else is raw
+    /// text. Docker and JSON lines stay valid JSON with only rewritten values changed; CRI
+    /// partial (P) lines are joined per stream so a token split across them is found, and are
+    /// written back as the same lines; json_fields rules apply to JSON objects. logfmt (only
+    /// when asked for) treats an unquoted value as running to the next space. A line that does
+    /// not parse as its format is scrubbed as raw text (counted as format_fallbacks).
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_format)]
+    pub(crate) format: Format,
+
     /// Print counters as one JSON object to standard error at exit.
     ///
     /// Keys: lines, lines_changed, bytes_in, bytes_out, findings (by kind: jws, jwe, unsecured,
     /// bearer, basic, secret_key, pattern), claims_redacted, long_line_cuts,
-    /// oversized_runs_redacted; with --findings also flags (by flag: live, unsigned,
-    /// long_lived, foreign_environment, weak_alg).
+    /// oversized_runs_redacted, format_fallbacks, partial_groups_capped; with --findings also
+    /// flags (by flag: live, unsigned, long_lived, foreign_environment, weak_alg).
     #[arg(long)]
     pub(crate) stats: bool,
 
@@ -125,5 +138,9 @@ pub(crate) struct ScanArgs {
 }
 
 fn parse_selector(s: &str) -> Result<Selector, String> {
+    s.parse()
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
 }

@@ -15,11 +15,12 @@ use anyhow::Context as _;
 use clap::Parser as _;
 
 use logscrub::findings::{self, Assessor, FlagCounts, Report};
-use logscrub::frame::{FrameConfig, Framer};
+use logscrub::format::{FormatScrubber, FormatState};
+use logscrub::frame::{CONTEXT, FrameConfig, Framer, MIN_READ};
 use logscrub::io::input::Input;
 use logscrub::io::stream::FindingSink;
 use logscrub::io::{parallel, stream};
-use logscrub::{Finding, Rules, Scratch, Scrubber, Stats};
+use logscrub::{Finding, Rules, Scrubber, Stats};
 
 use args::{Args, Command, Common};
 use exit::Exit;
@@ -103,10 +104,13 @@ struct FindingsOut {
 }
 
 impl FindingSink for FindingsOut {
-    fn findings(&mut self, chunk: &[u8], first_line: u64, found: &[Finding]) {
+    fn findings(&mut self, chunk: &[u8], first_line: u64, col_base: u64, found: &[Finding]) {
         self.reports.clear();
         self.assessor.reports(&self.source, chunk, first_line, found, &mut self.reports);
-        for r in &self.reports {
+        for r in &mut self.reports {
+            if r.line == first_line {
+                r.col += col_base;
+            }
             self.counts.add(r.flags);
         }
         if self.err.is_some() {
@@ -182,6 +186,9 @@ fn run(args: Args) -> anyhow::Result<Exit> {
     let threads =
         args.threads.map(|n| n.get()).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let frame = FrameConfig { max_window: args.max_line.get(), ..FrameConfig::default() };
+    // CRI partial lines are held up to the framer's effective window (it raises tiny values).
+    let cap = frame.max_window.max(4 * CONTEXT * 256).max(2 * MIN_READ);
+    let fmt = FormatScrubber::new(&scrubber, args.format, cap);
 
     let sink: Box<dyn Write + Send> = match &args.output {
         Some(p) => Box::new(File::create(p).with_context(|| format!("creating {}", p.display()))?),
@@ -192,7 +199,7 @@ fn run(args: Args) -> anyhow::Result<Exit> {
     let mut total = Stats::default();
     let mut status = Exit::Success;
     let mut framer = Framer::new(frame);
-    let mut scratch = Scratch::default();
+    let mut state = FormatState::default();
     for input in Input::from_args(&args.files) {
         let mut rdr = match input.open() {
             Ok(r) => r,
@@ -206,10 +213,10 @@ fn run(args: Args) -> anyhow::Result<Exit> {
             // Findings need the single-threaded loop: only it has a finding sink.
             Some(f) => {
                 f.source = input.name();
-                stream::scrub_stream(&scrubber, &mut framer, &mut scratch, &mut *rdr, &mut out, Some(f))
+                stream::scrub_stream_format(&fmt, &mut framer, &mut state, &mut *rdr, &mut out, Some(f))
             }
-            None if threads > 1 => parallel::scrub_parallel(&scrubber, threads, frame, &mut *rdr, &mut out),
-            None => stream::scrub_stream(&scrubber, &mut framer, &mut scratch, &mut *rdr, &mut out, None),
+            None if threads > 1 => parallel::scrub_parallel_format(&fmt, threads, frame, &mut *rdr, &mut out),
+            None => stream::scrub_stream_format(&fmt, &mut framer, &mut state, &mut *rdr, &mut out, None),
         };
         let flags = findings.as_ref().map(|f| &f.counts);
         match res {
