@@ -461,12 +461,26 @@ impl Scrubber {
         let mut lower = std::mem::take(&mut scratch.line_lower);
         lower.invalidate();
         let mut at = 0;
+        // End of a base64url run known to hold no token start: every `eyJ` in one run ends its
+        // header at the run's end, so when no `.` follows the run none of them is a token, and
+        // trying each would rescan the run (quadratic on `eyJeyJeyJ…`).
+        let mut no_jwt_before = 0;
         while let Some(c) = self.scanner.find(line, at, &mut lower) {
             at = c.end;
             for &t in self.scanner.triggers_of(&c) {
+                if t == Trigger::JwtStart && c.start < no_jwt_before {
+                    continue;
+                }
                 if let Some(end) = self.try_trigger(line, &c, t, scratch) {
                     at = end.max(c.end);
                     break;
+                }
+                if t == Trigger::JwtStart {
+                    let run =
+                        line[c.start..].iter().position(|&b| !jwt::is_b64url(b)).map_or(line.len(), |n| c.start + n);
+                    if line.get(run) != Some(&b'.') {
+                        no_jwt_before = run;
+                    }
                 }
             }
         }
@@ -511,11 +525,17 @@ impl Scrubber {
                 let v = credential::key_value(line, c.start..c.end)?;
                 let group = &self.red.rules.secret_keys[g as usize];
                 // The whole key (`id_token`, not the literal `token`), named only when recorded.
+                // At most 32 bytes of `[A-Za-z0-9_-]` before the literal, never a `.` (a token or a
+                // `ghp_…` glued by a dot) and never into an earlier edit: a finding must not carry
+                // a neighbouring secret. A longer prefix names the literal alone.
+                let key_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
+                let floor = c.start.saturating_sub(32).max(scratch.edits.last().map_or(0, |e| e.range.end));
                 let mut kstart = c.start;
-                while kstart > 0
-                    && (line[kstart - 1].is_ascii_alphanumeric() || matches!(line[kstart - 1], b'_' | b'-' | b'.'))
-                {
+                while kstart > floor && key_byte(line[kstart - 1]) {
                     kstart -= 1;
+                }
+                if kstart == floor && kstart > 0 && key_byte(line[kstart - 1]) {
+                    kstart = c.start;
                 }
                 let rule = RuleName::Key(kstart..c.end);
                 if let Some((scheme, cred)) = credential::split_scheme(line, &v) {
@@ -557,7 +577,9 @@ impl Scrubber {
         // A marker cut short by a delimiter (`Bearer [REDACTED]` ends the run at `]`) is ours.
         if line[r.start..].starts_with(self.red.rules.redacted_marker.as_bytes())
             || self.red.is_scrubbed(value)
-            || line[r.end..].starts_with(MASK_SUFFIX) && value.len() <= 64
+            || line[r.end..].starts_with(MASK_SUFFIX)
+                && value.len() <= 64
+                && !line.get(r.end + MASK_SUFFIX.len()).is_some_and(|&b| crate::frame::is_run_byte(b))
         {
             return None;
         }

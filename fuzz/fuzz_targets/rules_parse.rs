@@ -1,0 +1,4 @@
+//! Fuzz target `rules_parse`: see `check_rules_parse` in `src/lib.rs` for the properties checked.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| logscrub_fuzz::check_rules_parse(data));
