@@ -106,6 +106,15 @@ pub(crate) enum Command {
     /// lines with --json (the --findings format). Exit 0: nothing matched --fail-on; 1: a
     /// finding matched; 2: bad flags or rules, or a path could not be read.
     Scan(ScanArgs),
+    /// Run as a sidecar: scrub lines from sockets, files or stdin to stdout, a file or a socket.
+    ///
+    /// Runs until SIGTERM or SIGINT, then stops accepting, drains every queue and exits within
+    /// --shutdown-timeout. SIGHUP (or a change of the --rules file) reloads the rules; invalid
+    /// rules keep the old ones. SIGUSR1 reopens file outputs. With only stdin as input, it stops
+    /// at the end of stdin. Exit 0: drained; 1: stopped with lines not written; 2: bad flags,
+    /// config, rules or address.
+    #[cfg(feature = "sidecar")]
+    Serve(logscrub::sidecar::ServeArgs),
 }
 
 /// `logscrub scan` flags.

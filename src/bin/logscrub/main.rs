@@ -142,6 +142,8 @@ fn run(args: Args) -> anyhow::Result<Exit> {
     match &args.command {
         Some(Command::Check { rules_file }) => return Ok(check(rules_file)),
         Some(Command::Scan(scan_args)) => return scan::run(scan_args, &args.common),
+        #[cfg(feature = "sidecar")]
+        Some(Command::Serve(serve_args)) => return Ok(serve(serve_args, &args.common)),
         None => {}
     }
     let rules = match load_rules(args.common.rules.as_deref()) {
@@ -270,6 +272,29 @@ fn check(path: &std::path::Path) -> Exit {
         Err(e) => {
             eprintln!("{e}");
             Exit::Usage
+        }
+    }
+}
+
+/// `logscrub serve`: the sidecar (src/sidecar/).
+#[cfg(feature = "sidecar")]
+fn serve(serve_args: &logscrub::sidecar::ServeArgs, common: &Common) -> Exit {
+    let config = match serve_args.to_config() {
+        Ok(c) => c,
+        Err(e) => {
+            for line in e.to_string().lines() {
+                eprintln!("logscrub: {line}");
+            }
+            return Exit::Usage;
+        }
+    };
+    match logscrub::sidecar::run(config, common.rules.clone()) {
+        Ok(()) => Exit::Success,
+        Err(e) => {
+            for line in e.to_string().lines() {
+                eprintln!("logscrub: {line}");
+            }
+            if e.is_usage() { Exit::Usage } else { Exit::Failure }
         }
     }
 }
