@@ -10,7 +10,7 @@
 //! - Each job is the whole lines of one read (so a slow producer's line leaves at once); a
 //!   clean chunk is written from the very buffer it was read into.
 //! - Output is strictly in input order: the writer holds finished chunks in a map until their
-//!   turn. At most about `4 × N` chunks of `CHUNK` (1 MiB) bytes exist at once (queued, being
+//!   turn. At most about `4 × N` chunks of `CHUNK` (256 KiB) bytes exist at once (queued, being
 //!   scrubbed, waiting to be written), so memory stays bounded.
 //! - Windows of overlong lines are scrubbed by the reader itself, in order, because whether
 //!   the rest of a cut token run is swallowed depends on the result (see [`crate::frame`]).
@@ -31,7 +31,7 @@ use crate::scrub::{Scratch, Scrubber};
 use crate::stats::Stats;
 
 /// Size of each read buffer (a chunk is the whole lines of one read).
-const CHUNK: usize = 1024 * 1024;
+const CHUNK: usize = 256 * 1024;
 
 /// The writer flushes when no chunk arrived for this long.
 const FLUSH_IDLE: Duration = Duration::from_millis(20);
@@ -54,6 +54,40 @@ struct Done {
 }
 
 type Pool = Arc<Mutex<Vec<Vec<u8>>>>;
+
+/// How many chunks the writer has written, so the reader can wait for a window to leave
+/// before reading the next one: at most one window-sized buffer (and its rewrite) is alive at
+/// a time, whatever the line length. `u64::MAX` once the writer has stopped.
+#[derive(Debug, Default)]
+struct Progress {
+    written: Mutex<u64>,
+    cond: std::sync::Condvar,
+}
+
+impl Progress {
+    fn set(&self, n: u64) {
+        *self.written.lock().expect("progress lock") = n;
+        self.cond.notify_all();
+    }
+
+    /// Blocks until chunk `seq` has been written (or the writer has stopped).
+    fn wait_for(&self, seq: u64) {
+        let mut w = self.written.lock().expect("progress lock");
+        while *w <= seq {
+            w = self.cond.wait(w).expect("progress lock");
+        }
+    }
+}
+
+/// Marks the writer stopped when it returns, on success or error, so the reader never waits
+/// for a writer that is gone.
+struct StopOnDrop<'a>(&'a Progress);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.set(u64::MAX);
+    }
+}
 
 fn take(pool: &Pool, size: usize) -> Vec<u8> {
     let v = pool.lock().expect("pool lock").pop();
@@ -180,9 +214,14 @@ pub fn scrub_parallel_format<R: Read + ?Sized, W: Write + Send + ?Sized>(
         }
         let in_pool_w = Arc::clone(&in_pool);
         let out_pool_w = Arc::clone(&out_pool);
-        let writer = s.spawn(move || write_in_order(done_rx, out, &in_pool_w, &out_pool_w, threads * 3));
+        let progress = Arc::new(Progress::default());
+        let progress_w = Arc::clone(&progress);
+        let writer = s.spawn(move || {
+            let _stop = StopOnDrop(&progress_w);
+            write_in_order(done_rx, out, &in_pool_w, &out_pool_w, threads * 3, &progress_w)
+        });
 
-        let read_result = read_loop(fmt, rdr, &in_pool, max_window, &job_tx, &done_tx);
+        let read_result = read_loop(fmt, rdr, &in_pool, max_window, &job_tx, &done_tx, &progress);
         drop(job_tx);
         drop(done_tx);
         let write_result = writer.join().expect("writer thread");
@@ -201,6 +240,7 @@ fn read_loop<R: Read + ?Sized>(
     max_window: usize,
     job_tx: &SyncSender<Job>,
     done_tx: &SyncSender<Done>,
+    progress: &Progress,
 ) -> io::Result<()> {
     let scrubber = fmt.scrubber();
     let mut chunker = Chunker { carry: Vec::new(), eof: false, swallowing: false, max_window };
@@ -250,6 +290,8 @@ fn read_loop<R: Read + ?Sized>(
                 if done_tx.send(Done { seq, buf, len, out, stats }).is_err() {
                     break;
                 }
+                // Bounded memory on endless lines: let this window leave before the next.
+                progress.wait_for(seq);
             }
         }
         seq += 1;
@@ -308,6 +350,7 @@ fn write_in_order<W: Write + ?Sized>(
     in_pool: &Pool,
     out_pool: &Pool,
     keep: usize,
+    progress: &Progress,
 ) -> io::Result<Stats> {
     let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
     let mut next = 0;
@@ -325,6 +368,7 @@ fn write_in_order<W: Write + ?Sized>(
                     stats.merge(&d.stats);
                     dirty = true;
                     next += 1;
+                    progress.set(next);
                     if !d.buf.is_empty() {
                         give(in_pool, d.buf, keep);
                     }
