@@ -268,8 +268,9 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
 }
 
 /// Auth schemes whose word is kept when a secret key's value starts with one
-/// (`Authorization: Bearer x` keeps `Bearer`).
-const SCHEMES: [&[u8]; 14] = [
+/// (`Authorization: Bearer x` keeps `Bearer`). Framing and the tracing writer use the same list
+/// to keep a scheme word with its credential across a cut.
+pub(crate) const SCHEMES: [&[u8]; 14] = [
     b"bearer",
     b"basic",
     b"token",

@@ -251,7 +251,6 @@ pub fn cut_point(data: &[u8]) -> usize {
 /// ends at a boundary, and rule 3 of the module docs still applies to the run after it).
 /// Returns 0 when the context reaches the start of `data`.
 fn with_context(data: &[u8], cut: usize) -> usize {
-    const SCHEMES: [&[u8]; 6] = [b"bearer", b"basic", b"token", b"digest", b"negotiate", b"apikey"];
     let is_sep = |b: u8| matches!(b, b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'+' | b'%' | b'\\' | b'>');
     let is_word = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
     let floor = cut.saturating_sub(CONTEXT);
@@ -267,7 +266,7 @@ fn with_context(data: &[u8], cut: usize) -> usize {
         }
         let (seps, word) = (&data[j..i], &data[k..j]);
         let binds = seps.iter().any(|b| matches!(b, b'=' | b':' | b'%'))
-            || SCHEMES.iter().any(|s| word.eq_ignore_ascii_case(s));
+            || crate::credential::SCHEMES.iter().any(|s| word.eq_ignore_ascii_case(s));
         if !binds || word.is_empty() {
             return i; // may be 0: the caller decides what a cut at the start means
         }

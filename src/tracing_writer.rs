@@ -333,23 +333,8 @@ impl<'a, W: Write> ScrubWriter<'a, W> {
     }
 }
 
-/// Auth-scheme words that may stand between a key and its credential.
-const SCHEMES: [&[u8]; 14] = [
-    b"bearer",
-    b"basic",
-    b"token",
-    b"digest",
-    b"negotiate",
-    b"ntlm",
-    b"apikey",
-    b"dpop",
-    b"mac",
-    b"hmac",
-    b"sso-key",
-    b"key",
-    b"oauth",
-    b"aws4-hmac-sha256",
-];
+// Auth-scheme words that may stand between a key and its credential: the core's list.
+use crate::credential::SCHEMES;
 
 /// A cut at a word start at or before `limit` such that the word before the cut is not context
 /// for the word after it: a separator holding `:` (`key: v`, `"key":"v"`), a word ending in

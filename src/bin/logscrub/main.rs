@@ -59,6 +59,20 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| e.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
 }
 
+/// Loads the rules named by `--rules` (or the embedded ones) and builds the scrubber; on failure
+/// prints the located error and returns the exit code (2).
+pub(crate) fn build_scrubber(common: &Common) -> Result<(Rules, Scrubber), Exit> {
+    let rules = load_rules(common.rules.as_deref()).map_err(|e| {
+        eprintln!("logscrub: {e}");
+        Exit::Usage
+    })?;
+    let scrubber = Scrubber::new(&rules).map_err(|e| {
+        eprintln!("logscrub: {e}");
+        Exit::Usage
+    })?;
+    Ok((rules, scrubber))
+}
+
 pub(crate) fn load_rules(path: Option<&std::path::Path>) -> Result<Rules, logscrub::RuleError> {
     match path {
         Some(p) => Rules::from_path(p),
@@ -146,19 +160,9 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         Some(Command::Serve(serve_args)) => return Ok(serve(serve_args, &args.common)),
         None => {}
     }
-    let rules = match load_rules(args.common.rules.as_deref()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("logscrub: {e}");
-            return Ok(Exit::Usage);
-        }
-    };
-    let scrubber = match Scrubber::new(&rules) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("logscrub: {e}");
-            return Ok(Exit::Usage);
-        }
+    let (rules, scrubber) = match build_scrubber(&args.common) {
+        Ok(built) => built,
+        Err(exit) => return Ok(exit),
     };
     let mut findings = match &args.findings {
         None => None,

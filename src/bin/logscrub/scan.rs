@@ -85,19 +85,9 @@ impl Scanner<'_> {
 }
 
 pub(crate) fn run(args: &ScanArgs, common: &Common) -> anyhow::Result<Exit> {
-    let rules = match crate::load_rules(common.rules.as_deref()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("logscrub: {e}");
-            return Ok(Exit::Usage);
-        }
-    };
-    let scrubber = match Scrubber::new(&rules) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("logscrub: {e}");
-            return Ok(Exit::Usage);
-        }
+    let (rules, scrubber) = match crate::build_scrubber(common) {
+        Ok(built) => built,
+        Err(exit) => return Ok(exit),
     };
     let assessor = match crate::assessor(&rules, common) {
         Ok(a) => a,
