@@ -437,23 +437,16 @@ impl Fingerprinter {
     /// The key the rules point at (see the module docs for the order), else a random one.
     pub fn from_rules(rules: &Rules) -> Result<Fingerprinter, KeyFileError> {
         let h = rules.hash_settings();
-        let env_key = |var: &Option<String>| var.as_ref().and_then(std::env::var_os).filter(|k| !k.is_empty());
-        if let Some(k) = env_key(&h.key_env) {
-            return Ok(Fingerprinter::new(k.as_encoded_bytes(), &h.key_id, h.hex_len));
-        }
-        if let Some(path) = &h.key_file {
-            let bytes = std::fs::read(path).map_err(|err| KeyFileError {
-                source_name: rules.source_name().to_string(),
-                path: path.display().to_string(),
-                err,
-            })?;
-            let key = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
-            let key = key.strip_suffix(b"\r").unwrap_or(key);
-            if !key.is_empty() {
-                return Ok(Fingerprinter::new(key, &h.key_id, h.hex_len));
-            }
+        let key = h.load_key().map_err(|err| KeyFileError {
+            source_name: rules.source_name().to_string(),
+            path: h.key_file.as_ref().map_or_else(String::new, |p| p.display().to_string()),
+            err,
+        })?;
+        if let Some(key) = key {
+            return Ok(Fingerprinter::new(&key, &h.key_id, h.hex_len));
         }
         let f = rules.finding_settings();
+        let env_key = |var: &Option<String>| var.as_ref().and_then(std::env::var_os).filter(|k| !k.is_empty());
         if let Some(k) = env_key(&f.fingerprint_key_env) {
             return Ok(Fingerprinter::new(k.as_encoded_bytes(), &f.fingerprint_key_id, h.hex_len));
         }

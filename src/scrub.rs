@@ -695,22 +695,13 @@ impl Scrubber {
 /// Loads the hash key from the environment variable or key file named in the rules.
 fn load_key(rules: &Rules) -> Result<Pseudonymizer, BuildError> {
     let h = &rules.hash;
-    if let Some(var) = &h.key_env {
-        if let Some(k) = std::env::var_os(var).filter(|k| !k.is_empty()) {
-            return Ok(Pseudonymizer::new(k.as_encoded_bytes(), &h.key_id, h.hex_len));
-        }
-    }
-    if let Some(path) = &h.key_file {
-        let bytes = std::fs::read(path).map_err(|err| BuildError::KeyFile {
-            source_name: rules.source_name.clone(),
-            path: path.display().to_string(),
-            err,
-        })?;
-        let key = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
-        let key = key.strip_suffix(b"\r").unwrap_or(key);
-        if !key.is_empty() {
-            return Ok(Pseudonymizer::new(key, &h.key_id, h.hex_len));
-        }
+    let key = h.load_key().map_err(|err| BuildError::KeyFile {
+        source_name: rules.source_name.clone(),
+        path: h.key_file.as_ref().map_or_else(String::new, |p| p.display().to_string()),
+        err,
+    })?;
+    if let Some(key) = key {
+        return Ok(Pseudonymizer::new(&key, &h.key_id, h.hex_len));
     }
     let hint = match (&h.key_env, &h.key_file) {
         (Some(v), Some(f)) => format!("${v} is unset and {} is empty", f.display()),

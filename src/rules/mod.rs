@@ -81,6 +81,26 @@ pub struct HashSettings {
     pub hex_len: usize,
 }
 
+impl HashSettings {
+    /// The hash key: the value of `key_env` when it is set and non-empty, else the contents of
+    /// `key_file` without a trailing newline; `Ok(None)` when neither gives a key. Fails only
+    /// when the key file cannot be read.
+    pub fn load_key(&self) -> std::io::Result<Option<Vec<u8>>> {
+        if let Some(k) = self.key_env.as_ref().and_then(std::env::var_os).filter(|k| !k.is_empty()) {
+            return Ok(Some(k.into_encoded_bytes()));
+        }
+        if let Some(path) = &self.key_file {
+            let bytes = std::fs::read(path)?;
+            let key = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+            let key = key.strip_suffix(b"\r").unwrap_or(key);
+            if !key.is_empty() {
+                return Ok(Some(key.to_vec()));
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// `[findings]`: how findings reports ([`crate::findings`]) flag and fingerprint what was found.
 /// None of it changes what is redacted.
 #[derive(Debug, Clone, PartialEq, Eq)]
