@@ -73,10 +73,12 @@ pub fn is_prose_word(v: &[u8]) -> bool {
         || rest.iter().all(u8::is_ascii_lowercase)
 }
 
-/// Placeholders that are not secrets: keep them so logs stay debuggable.
+/// Placeholders that are not secrets: keep them so logs stay debuggable. `-` is the "no value"
+/// of the common and combined access-log formats.
 pub fn is_placeholder(v: &[u8]) -> bool {
     v.is_empty()
         || v.iter().all(|&b| b == b'*')
+        || v == b"-"
         || [&b"null"[..], b"none", b"nil", b"undefined", b"true", b"false"].iter().any(|p| v.eq_ignore_ascii_case(p))
 }
 
@@ -338,7 +340,9 @@ pub fn split_scheme(line: &[u8], v: &Value) -> Option<(Scheme, Value)> {
     }
     let cred = &line[cstart..end];
     if is_placeholder(cred) {
-        return None;
+        // `Bearer ***` / `Bearer null`: a scheme with nothing secret after it (also what a mask
+        // leaves): an empty value, so the whole `Bearer ***` is not taken for a secret.
+        return Some((scheme, Value { range: cstart..cstart, quote: v.quote, json_number: false, url_encoded: url }));
     }
     Some((scheme, Value { range: cstart..end, quote: v.quote, json_number: false, url_encoded: url || v.url_encoded }))
 }

@@ -60,7 +60,7 @@ pub mod stats;
 #[cfg(feature = "tracing")]
 pub mod tracing_writer;
 
-pub use redact::ClaimInfo;
+pub use redact::{ClaimInfo, pseudonym};
 pub use rules::{Action, RuleError, RuleErrorKind, Rules};
 pub use scrub::{BuildError, Finding, Scratch, Scrubbed, Scrubber, TokenFacts};
 pub use stats::{FindingKind, Stats};

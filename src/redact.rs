@@ -17,13 +17,15 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::jwt::{B64URL, Token, TokenKind};
-use crate::rules::{Action, Rules};
+use crate::rules::{Action, KNOWN_PREFIXES, Mask, Rules};
 
 /// Keyed HMAC-SHA256 pseudonyms: `<key_id>:<hex>`.
 pub(crate) struct Pseudonymizer {
     mac: Hmac<Sha256>,
     key_id: String,
     hex_len: usize,
+    /// Ids of retired keys: their pseudonyms are recognised, never made.
+    retired: Vec<String>,
 }
 
 impl std::fmt::Debug for Pseudonymizer {
@@ -39,7 +41,13 @@ impl std::fmt::Debug for Pseudonymizer {
 impl Pseudonymizer {
     pub(crate) fn new(key: &[u8], key_id: &str, hex_len: usize) -> Self {
         let mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-        Self { mac, key_id: key_id.to_string(), hex_len }
+        Self { mac, key_id: key_id.to_string(), hex_len, retired: Vec::new() }
+    }
+
+    /// Also recognises pseudonyms of these (retired) key ids.
+    pub(crate) fn recognising<'a>(mut self, ids: impl IntoIterator<Item = &'a str>) -> Self {
+        self.retired = ids.into_iter().map(str::to_string).collect();
+        self
     }
 
     /// Appends `<key_id>:<hex>` for `value`.
@@ -63,14 +71,28 @@ impl Pseudonymizer {
         String::from_utf8(v).expect("key id and hex are ASCII")
     }
 
-    /// Whether `v` already is a pseudonym of this key id.
+    /// Whether `v` already is a pseudonym of this key id or of a retired one.
     pub(crate) fn recognises(&self, v: &[u8]) -> bool {
-        let id = self.key_id.as_bytes();
-        v.len() == id.len() + 1 + self.hex_len
-            && v.starts_with(id)
-            && v[id.len()] == b':'
-            && v[id.len() + 1..].iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        let hex_ok = |h: &[u8]| h.len() == self.hex_len && h.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        std::iter::once(&self.key_id)
+            .chain(&self.retired)
+            .any(|id| v.strip_prefix(id.as_bytes()).and_then(|r| r.strip_prefix(b":")).is_some_and(hex_ok))
     }
+}
+
+/// The pseudonym the `hash` action writes for `value` with `key`: `<key_id>:<hex>`, `hex_len`
+/// (8..=64) hex characters of HMAC-SHA256(key, value). `logscrub hash` uses it to find a
+/// value's pseudonyms under the active and the retired keys.
+///
+/// ```
+/// let p = logscrub::pseudonym(b"secret key", "k2026q4", 16, b"alice@example.com");
+/// assert!(p.starts_with("k2026q4:") && p.len() == 8 + 16);
+/// assert_ne!(p, logscrub::pseudonym(b"other key", "k2026q4", 16, b"alice@example.com"));
+/// ```
+pub fn pseudonym(key: &[u8], key_id: &str, hex_len: usize, value: &[u8]) -> String {
+    let mut out = Vec::new();
+    Pseudonymizer::new(key, key_id, hex_len.clamp(8, 64)).write(value, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Suffix appended by `mask`.
@@ -96,11 +118,16 @@ impl Redactor {
         self.claims.iter().find(|(k, _)| **k == *claim).map_or(self.rules.default_claim, |(_, a)| *a)
     }
 
-    /// Whether `v` is already the output of a rewrite (marker, pseudonym, mask of ≤ 64 kept bytes).
-    pub(crate) fn is_scrubbed(&self, v: &[u8]) -> bool {
+    /// Whether `v` is already what `action` makes of a value: the redaction marker (whatever the
+    /// action), a pseudonym of a configured key id for `hash`, a mask's shape for `mask`.
+    /// Such a value is left as it is, so scrubbing twice changes nothing.
+    pub(crate) fn is_scrubbed(&self, v: &[u8], action: Action) -> bool {
         v == self.rules.redacted_marker.as_bytes()
-            || self.pseudo.as_ref().is_some_and(|p| p.recognises(v))
-            || (v.ends_with(MASK_SUFFIX) && v.len() - MASK_SUFFIX.len() <= 64)
+            || match action {
+                Action::Hash => self.pseudo.as_ref().is_some_and(|p| p.recognises(v)),
+                Action::Mask(m) => is_mask_output(v, m),
+                Action::Keep | Action::Redact | Action::Drop => false,
+            }
     }
 
     /// Appends the rewrite of an opaque value; returns `false` (appending nothing) for `keep`.
@@ -117,7 +144,7 @@ impl Redactor {
             Action::Hash => {
                 self.pseudo.as_ref().expect("Scrubber::new requires a key when hash is used").write(value, out)
             }
-            Action::Mask { prefix } => mask(value, prefix, out),
+            Action::Mask(m) => mask(value, m, out),
         }
         if json_number {
             out.push(b'"');
@@ -228,7 +255,7 @@ impl Redactor {
             json.push(b'"');
             json.extend_from_slice(key_raw);
             json.extend_from_slice(b"\":");
-            let already = is_string && string_value().is_some_and(|v| self.is_scrubbed(v.as_bytes()));
+            let already = is_string && string_value().is_some_and(|v| self.is_scrubbed(v.as_bytes(), action));
             match action {
                 Action::Keep | Action::Drop => json.extend_from_slice(value),
                 _ if already => json.extend_from_slice(value),
@@ -246,10 +273,10 @@ impl Redactor {
                     json.push(b'"');
                     changed += 1;
                 }
-                Action::Mask { prefix } => {
+                Action::Mask(spec) => {
                     let mut m = Vec::new();
                     match string_value() {
-                        Some(v) => mask(v.as_bytes(), prefix, &mut m),
+                        Some(v) => mask(v.as_bytes(), spec, &mut m),
                         None => m.extend_from_slice(marker),
                     }
                     let masked = String::from_utf8_lossy(&m);
@@ -368,20 +395,116 @@ fn value_end(j: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// Appends `mask(value)`: the first `prefix` bytes (cut back to a character boundary and off a
-/// trailing backslash) then `***`; a value shorter than twice `prefix` is masked whole.
-pub(crate) fn mask(value: &[u8], prefix: usize, out: &mut Vec<u8>) {
-    if value.len() > 2 * prefix {
-        let mut keep = prefix;
-        while keep > 0 && (value[keep] & 0xC0) == 0x80 {
-            keep -= 1;
-        }
-        while keep > 0 && value[keep - 1] == b'\\' {
-            keep -= 1;
-        }
-        out.extend_from_slice(&value[..keep]);
+/// Index just past the character starting at `i` (UTF-8 continuation bytes skipped).
+fn next_char(v: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while i < v.len() && v[i] & 0xC0 == 0x80 {
+        i += 1;
     }
-    out.extend_from_slice(MASK_SUFFIX);
+    i.min(v.len())
+}
+
+/// Characters in `v` (UTF-8 lead bytes; an invalid byte counts as one).
+fn chars(v: &[u8]) -> usize {
+    v.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+}
+
+/// Bytes of the first `n` characters of `v`, stopping at a backslash: a kept head never holds
+/// half an escape sequence (`\u00e9`, `\"`), so a masked JSON string stays valid JSON.
+fn head_len(v: &[u8], n: usize) -> usize {
+    let (mut i, mut k) = (0, 0);
+    while i < v.len() && k < n && v[i] != b'\\' {
+        i = next_char(v, i);
+        k += 1;
+    }
+    i
+}
+
+/// Start of the last `n` characters of `v`, moved forward past any escape sequence: a kept
+/// tail never starts with an escaped byte (`"` of `\"`) nor holds a backslash.
+fn tail_start(v: &[u8], n: usize) -> usize {
+    if n == 0 {
+        return v.len();
+    }
+    let (mut i, mut k) = (v.len(), 0);
+    while i > 0 && k < n {
+        i -= 1;
+        while i > 0 && v[i] & 0xC0 == 0x80 {
+            i -= 1;
+        }
+        k += 1;
+    }
+    let run = v[..i].iter().rev().take_while(|&&b| b == b'\\').count();
+    if run % 2 == 1 && i < v.len() {
+        i = next_char(v, i); // v[i] is escaped
+    }
+    if let Some(p) = v[i..].iter().rposition(|&b| b == b'\\') {
+        i = if i + p + 1 < v.len() { next_char(v, i + p + 1) } else { v.len() };
+    }
+    i
+}
+
+/// The known token prefix `v` starts with, if any ([`KNOWN_PREFIXES`]).
+fn known_prefix(v: &[u8]) -> Option<usize> {
+    KNOWN_PREFIXES.iter().find(|p| v.starts_with(p.as_bytes())).map(|p| p.len())
+}
+
+/// Whether `d` reads as an email domain: letters, digits, dots and hyphens, with a dot inside.
+fn is_domain(d: &[u8]) -> bool {
+    (3..=253).contains(&d.len())
+        && d.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && d[1..d.len() - 1].contains(&b'.')
+        && d[0].is_ascii_alphanumeric()
+        && d[d.len() - 1].is_ascii_alphanumeric()
+}
+
+/// Marks the start of an email mask: `****@`.
+const EMAIL_MASK: &[u8] = b"****@";
+
+/// Appends the mask of `value` (see [`Mask`]): the parts shown, cut at character boundaries
+/// and never inside an escape sequence, around `***`. A value that is not more than twice as
+/// long as what would be shown is masked whole.
+pub(crate) fn mask(value: &[u8], m: Mask, out: &mut Vec<u8>) {
+    let total = chars(value);
+    if m.email {
+        if let Some(at) = value.iter().rposition(|&b| b == b'@') {
+            let (local, domain) = (&value[..at], &value[at + 1..]);
+            if !local.is_empty() && is_domain(domain) {
+                let h = head_len(local, m.first.into());
+                if chars(local) > 2 * chars(&local[..h]) {
+                    out.extend_from_slice(&local[..h]);
+                }
+                out.extend_from_slice(EMAIL_MASK);
+                out.extend_from_slice(domain);
+                return;
+            }
+        }
+    }
+    let h = match known_prefix(value).filter(|_| m.known_prefix) {
+        Some(p) => p,
+        None => head_len(value, m.first.into()),
+    };
+    let t = tail_start(value, m.last.into()).max(h);
+    let shown = chars(&value[..h]) + chars(&value[t..]);
+    if total > 2 * shown {
+        out.extend_from_slice(&value[..h]);
+        out.extend_from_slice(MASK_SUFFIX);
+        out.extend_from_slice(&value[t..]);
+    } else {
+        out.extend_from_slice(MASK_SUFFIX);
+    }
+}
+
+/// Whether `v` has the shape `mask` gives with `m`: then scrubbing it again must leave it.
+/// A value shaped so shows no more than the mask itself would.
+pub(crate) fn is_mask_output(v: &[u8], m: Mask) -> bool {
+    let Some(i) = memchr::memmem::find(v, MASK_SUFFIX) else { return false };
+    let (head, rest) = (&v[..i], &v[i + MASK_SUFFIX.len()..]);
+    if m.email && v[i..].starts_with(EMAIL_MASK) {
+        return chars(head) <= m.first.into() && is_domain(&v[i + EMAIL_MASK.len()..]);
+    }
+    let head_ok = chars(head) <= m.first.into() || (m.known_prefix && known_prefix(head) == Some(head.len()));
+    head_ok && chars(rest) <= m.last.into() && !rest.contains(&b'*')
 }
 
 /// Helper so `encode_extend` reads like the rest: base64url-encode into a `Vec`.
@@ -459,17 +582,77 @@ mod tests {
         assert!(object_members(b"[1]").is_none());
     }
 
-    #[test]
-    fn mask_keeps_prefix_of_long_values_only() {
+    fn masked(v: &str, action: &str) -> String {
+        let Action::Mask(m) = crate::rules::action::parse(action, "k", 4, false).unwrap() else { panic!() };
         let mut o = Vec::new();
-        mask(b"gho_abcdefghijkl", 4, &mut o);
-        assert_eq!(o, b"gho_***");
-        o.clear();
-        mask(b"short", 4, &mut o);
-        assert_eq!(o, b"***");
-        o.clear();
-        mask("é€abcdefgh".as_bytes(), 4, &mut o);
-        assert_eq!(o, "é***".as_bytes());
+        mask(v.as_bytes(), m, &mut o);
+        let out = String::from_utf8(o).unwrap();
+        assert!(is_mask_output(out.as_bytes(), m), "{action}: {out:?} must be recognised");
+        out
+    }
+
+    #[test]
+    fn mask_shows_at_most_half_of_the_value() {
+        assert_eq!(masked("gho_abcdefghijkl", "mask:4"), "gho_***");
+        assert_eq!(masked("short", "mask:4"), "***");
+        assert_eq!(masked("12345678", "mask:4"), "***");
+        assert_eq!(masked("123456789", "mask:4"), "1234***");
+        assert_eq!(masked("é€abcdefgh", "mask:4"), "é€ab***");
+        assert_eq!(masked("4111111111111111", "mask:last=4"), "***1111");
+        assert_eq!(masked("4111111111111111", "mask:first=2,last=4"), "41***1111");
+        assert_eq!(masked("abcdefghij", "mask:first=3,last=3"), "***");
+        assert_eq!(masked("anything", "mask:0"), "***");
+    }
+
+    #[test]
+    fn mask_keeps_known_prefixes_and_email_domains() {
+        assert_eq!(masked("gho_16C7e42F292c6912E7710c838347Ae178B4a", "mask:prefix"), "gho_***");
+        assert_eq!(masked("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "mask:prefix"), "sk_live_***");
+        assert_eq!(masked("ya29.a0AfH6SMBx3kq9", "mask:prefix,last=2"), "ya29.***q9");
+        assert_eq!(masked("opaque-value-1234", "mask:prefix"), "***", "no known prefix, first=0");
+        assert_eq!(masked("alice.smith@example.com", "mask:email"), "****@example.com");
+        assert_eq!(masked("alice.smith@example.com", "mask:email,first=1"), "a****@example.com");
+        assert_eq!(masked("al@example.com", "mask:email,first=1"), "****@example.com");
+        assert_eq!(masked("not-an-email", "mask:email"), "***");
+        assert_eq!(masked("x@localhost", "mask:email"), "***", "a domain needs a dot");
+        assert_eq!(masked("a@b@evil\"x.com", "mask:email,last=2"), "***om", "not an email: last=2 applies");
+    }
+
+    #[test]
+    fn mask_never_keeps_half_an_escape() {
+        // Raw bytes of JSON string contents: what a secret-key value looks like in a JSON line.
+        for (v, action) in [
+            (r#"abc\"defghijklmnop"#, "mask:first=5,last=2"),
+            (r#"abcdefghijklmn\"op"#, "mask:last=3"),
+            (r#"abcdefghijklmn\\op"#, "mask:last=3"),
+            (r#"abcdefghijklmn\u00e9"#, "mask:last=4"),
+            (r#"\\\"abcdefghijklmnopq"#, "mask:first=4"),
+            (r#"abcdefghijklmnop\\\""#, "mask:last=2"),
+        ] {
+            let out = masked(v, action);
+            let json = format!("\"{out}\"");
+            assert!(serde_json::from_str::<String>(&json).is_ok(), "{v} {action} -> {json}");
+            assert!(!out.contains('\\'), "{v} {action} -> {out}");
+        }
+        assert_eq!(masked(r#"abcdefghijklmn\"op"#, "mask:last=3"), "***op");
+    }
+
+    #[test]
+    fn mask_recognition_follows_the_spec() {
+        let m = |s: &str| match crate::rules::action::parse(s, "k", 4, false).unwrap() {
+            Action::Mask(m) => m,
+            _ => unreachable!(),
+        };
+        assert!(is_mask_output(b"***", m("mask:0")));
+        assert!(is_mask_output(b"abcd***", m("mask:4")));
+        assert!(!is_mask_output(b"abcde***", m("mask:4")));
+        assert!(!is_mask_output(b"abcd***x", m("mask:4")));
+        assert!(is_mask_output(b"***wxyz", m("mask:last=4")));
+        assert!(!is_mask_output(b"******wxyz", m("mask:last=4")));
+        assert!(is_mask_output(b"github_pat_***", m("mask:prefix")));
+        assert!(is_mask_output(b"****@example.com", m("mask:email")));
+        assert!(!is_mask_output(b"****@example.com", m("mask:4")) || chars(b"") == 0);
+        assert!(!is_mask_output(b"hunter2", m("mask:4")));
     }
 
     #[test]
@@ -483,5 +666,10 @@ mod tests {
         assert_eq!(pa, a.string(b"alice@example.com"));
         assert!(a.recognises(pa.as_bytes()));
         assert!(!a.recognises(b"k1:xyz"));
+        let old = Pseudonymizer::new(b"old key", "k0", 16).string(b"alice@example.com");
+        assert!(!a.recognises(old.as_bytes()));
+        let a = a.recognising(["k0"]);
+        assert!(a.recognises(old.as_bytes()) && a.recognises(pa.as_bytes()));
+        assert!(!a.recognises(b"k0:0123"), "hex length is checked for retired ids too");
     }
 }

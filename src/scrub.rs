@@ -325,7 +325,13 @@ impl Scrubber {
         let h = &rules.hash;
         Scrubber {
             scanner: Scanner::new(rules),
-            red: Redactor::new(rules.clone(), Some(Pseudonymizer::new(key, &h.key_id, h.hex_len))),
+            red: Redactor::new(
+                rules.clone(),
+                Some(
+                    Pseudonymizer::new(key, &h.key_id, h.hex_len)
+                        .recognising(h.retired.iter().map(|k| k.key_id.as_str())),
+                ),
+            ),
             id: next_scrubber_id(),
         }
     }
@@ -576,10 +582,8 @@ impl Scrubber {
         let value = &line[r.clone()];
         // A marker cut short by a delimiter (`Bearer [REDACTED]` ends the run at `]`) is ours.
         if line[r.start..].starts_with(self.red.rules.redacted_marker.as_bytes())
-            || self.red.is_scrubbed(value)
-            || line[r.end..].starts_with(MASK_SUFFIX)
-                && value.len() <= 64
-                && !line.get(r.end + MASK_SUFFIX.len()).is_some_and(|&b| crate::frame::is_run_byte(b))
+            || self.red.is_scrubbed(value, action)
+            || self.scrubbed_cut_short(line, r.clone(), action)
         {
             return None;
         }
@@ -589,6 +593,29 @@ impl Scrubber {
         }
         self.push_edit(line, r.clone(), start, kind, rule, action, None, scratch);
         Some(r.end)
+    }
+
+    /// Whether the value at `r` is the head of this action's output that a delimiter cut short:
+    /// a bearer value is a `b64token`, so in `Bearer gho_***wxyz` the value is `gho_`, and in
+    /// `Bearer k1:0a1b…` it is `k1`.
+    fn scrubbed_cut_short(&self, line: &[u8], r: Range<usize>, action: Action) -> bool {
+        let extend = |mut end: usize, ok: fn(u8) -> bool| {
+            while end < line.len() && ok(line[end]) {
+                end += 1;
+            }
+            end
+        };
+        match action {
+            Action::Mask(m) if line[r.end..].starts_with(MASK_SUFFIX) => {
+                let end = extend(r.end + MASK_SUFFIX.len(), crate::frame::is_run_byte);
+                crate::redact::is_mask_output(&line[r.start..end], m)
+            }
+            Action::Hash if line.get(r.end) == Some(&b':') => {
+                let end = extend(r.end + 1, |b| b.is_ascii_hexdigit());
+                self.red.is_scrubbed(&line[r.start..end], action)
+            }
+            _ => false,
+        }
     }
 
     /// Rewrites the compact token starting at `at`, if there is one; returns its end.
@@ -665,7 +692,7 @@ impl Scrubber {
             }
             for m in p.regex.find_iter(line) {
                 let r = m.range();
-                if r.is_empty() || self.red.is_scrubbed(&line[r.clone()]) {
+                if r.is_empty() || self.red.is_scrubbed(&line[r.clone()], p.action) {
                     continue;
                 }
                 if scratch.edits.iter().any(|e| e.range.start < r.end && r.start < e.range.end) {
@@ -701,7 +728,8 @@ fn load_key(rules: &Rules) -> Result<Pseudonymizer, BuildError> {
         err,
     })?;
     if let Some(key) = key {
-        return Ok(Pseudonymizer::new(&key, &h.key_id, h.hex_len));
+        let retired = h.retired.iter().map(|k| k.key_id.as_str());
+        return Ok(Pseudonymizer::new(&key, &h.key_id, h.hex_len).recognising(retired));
     }
     let hint = match (&h.key_env, &h.key_file) {
         (Some(v), Some(f)) => format!("${v} is unset and {} is empty", f.display()),

@@ -110,8 +110,18 @@ impl Line {
             .collect()
     }
 
+    /// No pool token, and no secret key name or auth scheme in the random text: a text such as
+    /// `PwD=x` is a real finding, not a clean line.
     fn is_clean(&self) -> bool {
+        static WORDS: OnceLock<Vec<String>> = OnceLock::new();
+        let words = WORDS.get_or_init(|| {
+            let rules = logscrub::Rules::embedded();
+            let names = rules.secret_keys().iter().flat_map(|k| k.names.iter().cloned());
+            names.chain(["bearer".to_string(), "basic".to_string()]).collect()
+        });
+        let lower = self.bytes().to_ascii_lowercase();
         self.pieces.iter().all(|p| matches!(p, Piece::Text(_)))
+            && !words.iter().any(|w| lower.windows(w.len()).any(|win| win == w.as_bytes()))
     }
 }
 

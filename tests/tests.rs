@@ -19,3 +19,4 @@ mod corpus;
 mod mint;
 mod prop;
 mod regression;
+mod rule_actions;

@@ -55,6 +55,22 @@ pub(crate) struct RawHash {
     pub(crate) key_file: Option<String>,
     pub(crate) key_id: Option<Spanned<String>>,
     pub(crate) hex_len: Option<Spanned<i64>>,
+    /// Keys used before the active one (rotation).
+    #[serde(default)]
+    pub(crate) retired: Vec<RawRetiredKey>,
+    /// Never accepted: read only to say where keys come from instead.
+    pub(crate) key: Option<Spanned<toml::Value>>,
+}
+
+/// `[[hash.retired]]`: a key that made pseudonyms before the active one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRetiredKey {
+    pub(crate) key_id: Spanned<String>,
+    pub(crate) key_env: Option<String>,
+    pub(crate) key_file: Option<String>,
+    /// Never accepted (see [`RawHash::key`]).
+    pub(crate) key: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -12,6 +12,7 @@
 //! assert!(err.to_string().starts_with("x.toml:2:1: unknown field `bogus`"));
 //! ```
 
+pub(crate) mod action;
 mod error;
 mod file;
 
@@ -22,7 +23,9 @@ use std::path::{Path, PathBuf};
 use regex::bytes::{Regex, RegexBuilder};
 use toml::Spanned;
 
+pub use action::{Action, KNOWN_PREFIXES, Mask};
 use error::line_col;
+
 pub use error::{Problem, RuleError, RuleErrorKind};
 use file::RawRules;
 
@@ -31,42 +34,6 @@ pub const DEFAULT_RULES_TOML: &str = include_str!("../../rules/default.toml");
 
 /// Size limit for each user regex (compiled program and lazy DFA cache), as ripgrep sets them.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
-/// What to do with a value that was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Leave it unchanged.
-    Keep,
-    /// Replace it with the redaction marker.
-    Redact,
-    /// Replace it with a keyed HMAC-SHA256 pseudonym `<key_id>:<hex>`.
-    Hash,
-    /// Keep the first `prefix` characters, then `***`.
-    Mask {
-        /// Characters kept.
-        prefix: usize,
-    },
-    /// Remove it (JWT claims only).
-    Drop,
-}
-
-impl Action {
-    fn name(self) -> String {
-        match self {
-            Action::Keep => "keep".into(),
-            Action::Redact => "redact".into(),
-            Action::Hash => "hash".into(),
-            Action::Mask { prefix } => format!("mask:{prefix}"),
-            Action::Drop => "drop".into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Action {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.name())
-    }
-}
 
 /// Where the keyed-hash key comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +46,8 @@ pub struct HashSettings {
     pub key_id: String,
     /// Hex characters of output kept.
     pub hex_len: usize,
+    /// Keys that made pseudonyms before this one, newest first (`[[hash.retired]]`).
+    pub retired: Vec<RetiredKey>,
 }
 
 impl HashSettings {
@@ -86,19 +55,51 @@ impl HashSettings {
     /// `key_file` without a trailing newline; `Ok(None)` when neither gives a key. Fails only
     /// when the key file cannot be read.
     pub fn load_key(&self) -> std::io::Result<Option<Vec<u8>>> {
-        if let Some(k) = self.key_env.as_ref().and_then(std::env::var_os).filter(|k| !k.is_empty()) {
-            return Ok(Some(k.into_encoded_bytes()));
-        }
-        if let Some(path) = &self.key_file {
-            let bytes = std::fs::read(path)?;
-            let key = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
-            let key = key.strip_suffix(b"\r").unwrap_or(key);
-            if !key.is_empty() {
-                return Ok(Some(key.to_vec()));
-            }
-        }
-        Ok(None)
+        load_key(self.key_env.as_deref(), self.key_file.as_deref())
     }
+
+    /// Every key id a pseudonym may carry: the active one, then the retired ones.
+    pub fn key_ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.key_id.as_str()).chain(self.retired.iter().map(|r| r.key_id.as_str()))
+    }
+}
+
+/// A key that made pseudonyms before the active one. Its id is recognised (a pseudonym that
+/// carries it is left as it is when logs are scrubbed again) and listed by `logscrub check`;
+/// with a key source, `logscrub hash` also computes its pseudonyms, to find old log lines about
+/// a value. It never makes new pseudonyms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetiredKey {
+    /// The id its pseudonyms carry.
+    pub key_id: String,
+    /// Environment variable holding the key (optional).
+    pub key_env: Option<String>,
+    /// File holding the key (optional).
+    pub key_file: Option<PathBuf>,
+}
+
+impl RetiredKey {
+    /// The key, as [`HashSettings::load_key`] reads it; `Ok(None)` when none is configured or set.
+    pub fn load_key(&self) -> std::io::Result<Option<Vec<u8>>> {
+        load_key(self.key_env.as_deref(), self.key_file.as_deref())
+    }
+}
+
+/// A key from an environment variable (when set and non-empty), else from a file (without a
+/// trailing newline).
+fn load_key(env: Option<&str>, file: Option<&Path>) -> std::io::Result<Option<Vec<u8>>> {
+    if let Some(k) = env.and_then(std::env::var_os).filter(|k| !k.is_empty()) {
+        return Ok(Some(k.into_encoded_bytes()));
+    }
+    if let Some(path) = file {
+        let bytes = std::fs::read(path)?;
+        let key = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+        let key = key.strip_suffix(b"\r").unwrap_or(key);
+        if !key.is_empty() {
+            return Ok(Some(key.to_vec()));
+        }
+    }
+    Ok(None)
 }
 
 /// `[findings]`: how findings reports ([`crate::findings`]) flag and fingerprint what was found.
@@ -469,6 +470,11 @@ impl Rules {
         }
         if self.uses_hash() {
             let _ = writeln!(s, "hash: key id {:?}, {} hex chars", self.hash.key_id, self.hash.hex_len);
+            if !self.hash.retired.is_empty() {
+                let ids: Vec<String> = self.hash.retired.iter().map(|k| format!("{:?}", k.key_id)).collect();
+                let _ =
+                    writeln!(s, "  retired key ids (recognised, never used for new pseudonyms): {}", ids.join(", "));
+            }
         }
         let f = &self.findings;
         let lifetime = f.max_lifetime.map_or_else(|| "unlimited".to_string(), format_duration);
@@ -502,7 +508,7 @@ impl Compiler<'_> {
         self.problems.push(Problem { kind, line, col, message });
     }
 
-    fn mask_prefix(&mut self, v: Option<Spanned<i64>>, key: &str) -> usize {
+    fn mask_prefix(&mut self, v: Option<Spanned<i64>>, key: &str) -> u8 {
         match v {
             None => 4,
             Some(s) => {
@@ -511,7 +517,7 @@ impl Compiler<'_> {
                     self.problem(RuleErrorKind::BadValue, &s, format!("`{key}` must be between 0 and 64, got {n}"));
                     4
                 } else {
-                    n as usize
+                    n as u8
                 }
             }
         }
@@ -523,34 +529,18 @@ impl Compiler<'_> {
         key: &str,
         default: Action,
         allowed: Allowed,
-        prefix: usize,
+        prefix: u8,
     ) -> Action {
         let Some(v) = v else { return default };
-        let text = v.get_ref().trim();
-        let parsed = match text {
-            "keep" => Some(Action::Keep),
-            "redact" => Some(Action::Redact),
-            "hash" => Some(Action::Hash),
-            "mask" => Some(Action::Mask { prefix }),
-            "drop" if matches!(allowed, Allowed::Claim) => Some(Action::Drop),
-            t => t
-                .strip_prefix("mask:")
-                .and_then(|n| n.parse::<usize>().ok())
-                .filter(|n| *n <= 64)
-                .map(|prefix| Action::Mask { prefix }),
-        };
-        match parsed {
-            Some(a) => a,
-            None => {
-                let allowed_list = match allowed {
-                    Allowed::Claim => "keep, redact, hash, mask, mask:N, drop",
-                    Allowed::Value => "keep, redact, hash, mask, mask:N",
+        match action::parse(v.get_ref(), key, prefix, matches!(allowed, Allowed::Claim)) {
+            Ok(a) => a,
+            Err(message) => {
+                let kind = if message.starts_with("unknown action") {
+                    RuleErrorKind::UnknownAction
+                } else {
+                    RuleErrorKind::BadValue
                 };
-                self.problem(
-                    RuleErrorKind::UnknownAction,
-                    &v,
-                    format!("unknown action `{text}` for `{key}`, expected one of: {allowed_list}"),
-                );
+                self.problem(kind, &v, message);
                 default
             }
         }
@@ -588,6 +578,18 @@ impl Compiler<'_> {
             );
         }
         id
+    }
+
+    /// A key written into the rule file is refused: rule files are committed and shared, keys
+    /// must not be.
+    fn no_inline_key(&mut self, v: Option<&Spanned<toml::Value>>, key: &str) {
+        if let Some(v) = v {
+            self.problem(
+                RuleErrorKind::BadValue,
+                v,
+                format!("`{key}`: keys are never read from the rule file; name an environment variable (`key_env`) or a file (`key_file`)"),
+            );
+        }
     }
 
     /// `[findings]`. `claim_kept` tells which claims are kept: an allow list of issuers or
@@ -680,11 +682,30 @@ impl Compiler<'_> {
                 }
             }
         };
+        self.no_inline_key(raw.hash.key.as_ref(), "hash.key");
+        let mut retired: Vec<RetiredKey> = Vec::new();
+        for r in raw.hash.retired {
+            self.no_inline_key(r.key.as_ref(), "hash.retired.key");
+            let id = self.key_id(Some(r.key_id.clone()), "hash.retired.key_id", "");
+            if id == key_id || retired.iter().any(|k| k.key_id == id) {
+                self.problem(
+                    RuleErrorKind::BadValue,
+                    &r.key_id,
+                    format!("key id {id:?} is used twice in [hash]: each key needs its own id"),
+                );
+            }
+            retired.push(RetiredKey {
+                key_id: id,
+                key_env: r.key_env.filter(|s| !s.is_empty()),
+                key_file: r.key_file.filter(|s| !s.is_empty()).map(PathBuf::from),
+            });
+        }
         let hash = HashSettings {
             key_env: raw.hash.key_env.filter(|s| !s.is_empty()),
             key_file: raw.hash.key_file.filter(|s| !s.is_empty()).map(PathBuf::from),
             key_id,
             hex_len,
+            retired,
         };
 
         let p = self.mask_prefix(raw.bearer.mask_prefix, "bearer.mask_prefix");
@@ -863,7 +884,7 @@ mod tests {
     #[test]
     fn mask_with_inline_prefix() {
         let r = Rules::from_toml("r", "[bearer]\naction = \"mask:6\"\n").unwrap();
-        assert_eq!(r.bearer, Action::Mask { prefix: 6 });
+        assert_eq!(r.bearer, Action::Mask(Mask::first(6)));
     }
 
     #[test]

@@ -96,6 +96,17 @@ pub(crate) enum Command {
         #[arg(value_name = "RULES")]
         rules_file: PathBuf,
     },
+    /// Print the pseudonyms `hash` makes of VALUEs, under the active key and every retired key
+    /// whose key is available: to find the log lines about a user across key rotations.
+    ///
+    /// Reads the keys the rule file names (`[hash]` and `[[hash.retired]]`). Values come from
+    /// the arguments, or one per line from standard input. Prints one line per value: its
+    /// pseudonyms, active key first, separated by spaces. Exit 2 when the active key is missing.
+    Hash {
+        /// Values to pseudonymise (default: lines of standard input).
+        #[arg(value_name = "VALUE")]
+        values: Vec<String>,
+    },
     /// Report every token and secret in files and directories; exit 1 when one matches --fail-on.
     ///
     /// Walks PATHs (default: the current directory) as ripgrep does: .gitignore, .ignore and

@@ -7,7 +7,7 @@ mod exit;
 mod scan;
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufRead as _, BufWriter, Write};
 use std::os::fd::AsFd;
 use std::process::ExitCode;
 
@@ -156,6 +156,7 @@ fn run(args: Args) -> anyhow::Result<Exit> {
     match &args.command {
         Some(Command::Check { rules_file }) => return Ok(check(rules_file)),
         Some(Command::Scan(scan_args)) => return scan::run(scan_args, &args.common),
+        Some(Command::Hash { values }) => return hash(values, &args.common),
         #[cfg(feature = "sidecar")]
         Some(Command::Serve(serve_args)) => return Ok(serve(serve_args, &args.common)),
         None => {}
@@ -278,6 +279,52 @@ fn check(path: &std::path::Path) -> Exit {
             Exit::Usage
         }
     }
+}
+
+/// `logscrub hash`: pseudonyms of values under the active and retired keys.
+fn hash(values: &[String], common: &Common) -> anyhow::Result<Exit> {
+    let rules = match load_rules(common.rules.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("logscrub: {e}");
+            return Ok(Exit::Usage);
+        }
+    };
+    let h = rules.hash_settings();
+    let read = |id: &str, k: io::Result<Option<Vec<u8>>>| {
+        k.with_context(|| format!("{}: reading the key of key id {id:?}", rules.source_name()))
+    };
+    let Some(active) = read(&h.key_id, h.load_key())? else {
+        eprintln!(
+            "logscrub: {}: no key for the active key id {:?}: set the variable named by `hash.key_env` or `hash.key_file`",
+            rules.source_name(),
+            h.key_id
+        );
+        return Ok(Exit::Usage);
+    };
+    let mut keys = vec![(h.key_id.as_str(), active)];
+    for r in &h.retired {
+        match read(&r.key_id, r.load_key())? {
+            Some(k) => keys.push((r.key_id.as_str(), k)),
+            None => eprintln!("logscrub: retired key id {:?} has no key available: skipped", r.key_id),
+        }
+    }
+    let mut out = io::stdout().lock();
+    let mut one = |v: &[u8]| -> io::Result<()> {
+        let ps: Vec<String> = keys.iter().map(|(id, k)| logscrub::pseudonym(k, id, h.hex_len, v)).collect();
+        writeln!(out, "{}", ps.join(" "))
+    };
+    if values.is_empty() {
+        for line in io::stdin().lock().split(b'\n') {
+            let line = line.context("reading standard input")?;
+            one(line.strip_suffix(b"\r").unwrap_or(&line))?;
+        }
+    } else {
+        for v in values {
+            one(v.as_bytes())?;
+        }
+    }
+    Ok(Exit::Success)
 }
 
 /// `logscrub serve`: the sidecar (src/sidecar/).

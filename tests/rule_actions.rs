@@ -1,0 +1,271 @@
+//! Issue 9: partial masks, value-only replacement and keyed pseudonyms, in every context a
+//! rule applies to (claims, bearer values, secret-key values, pattern matches).
+
+// Test data here is ASCII (minted claims, alphanumeric values): byte indexes are char indexes.
+#![allow(clippy::string_slice)]
+
+use logscrub::{Rules, Scratch, Scrubber};
+use serde_json::Value;
+
+use crate::mint::{self, Claims, Flavor, alnum, b64url, unb64url};
+use crate::util::show;
+
+fn scrubber(toml: &str) -> Scrubber {
+    let rules = Rules::from_toml("test.toml", toml).unwrap_or_else(|e| panic!("{e}"));
+    Scrubber::with_hash_key(&rules, b"test hash key")
+}
+
+fn scrub(s: &Scrubber, line: &str) -> String {
+    let out = s.scrub_line(line.as_bytes(), &mut Scratch::default()).into_owned();
+    let out = String::from_utf8(out).expect("utf-8 in, utf-8 out");
+    let again = s.scrub_line(out.as_bytes(), &mut Scratch::default()).into_owned();
+    assert_eq!(show(&again), show(out.as_bytes()), "scrubbing twice must change nothing");
+    out
+}
+
+/// The payload of the first compact token in `line`, decoded.
+fn payload_of(line: &str, header: &str) -> Value {
+    let at = line.find(header).expect("token header kept");
+    let rest = &line[at + header.len() + 1..];
+    let p: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    serde_json::from_slice(&unb64url(&p).expect("payload is base64url")).expect("payload is JSON")
+}
+
+#[test]
+fn masks_apply_to_bearer_values_secret_keys_and_patterns() {
+    let gho = format!("gho_{}", alnum(36));
+    let opaque = alnum(40);
+    let s = scrubber(
+        r#"
+[bearer]
+action = "mask:first=3,last=4"
+[[secret_keys]]
+names = ["password"]
+action = "mask:last=2"
+[[secret_keys]]
+names = ["email"]
+action = "mask:email"
+[[patterns]]
+name = "github-token"
+regex = '\bgh[pousr]_[A-Za-z0-9]{36,255}'
+action = "mask:prefix"
+"#,
+    );
+    let line = format!("Authorization: Bearer {opaque} password=hunter2xyz email=ada.l@example.org note {gho} end");
+    let out = scrub(&s, &line);
+    let want = format!(
+        "Authorization: Bearer {}***{} password=***yz email=****@example.org note gho_*** end",
+        &opaque[..3],
+        &opaque[36..]
+    );
+    assert_eq!(out, want);
+}
+
+#[test]
+fn masks_apply_to_claims_and_keep_the_payload_json() {
+    let claims = Claims::random();
+    let m = mint::mint_with(Flavor::Hs256, claims.clone());
+    let s = scrubber(
+        r#"
+[jwt.claims]
+iss = "keep"
+email = "mask:email,first=2"
+sub = "mask:last=4"
+name = "mask:first=3"
+"#,
+    );
+    let out = scrub(&s, &format!("token={}", m.token));
+    let p = payload_of(&out, &m.header);
+    let domain = claims.email.split('@').nth(1).unwrap();
+    assert_eq!(p["email"], format!("{}****@{domain}", &claims.email[..2]));
+    assert_eq!(p["sub"], format!("***{}", &claims.sub[claims.sub.len() - 4..]));
+    assert_eq!(p["name"], format!("{}***", &claims.name[..3]));
+    assert_eq!(p["iss"], claims.iss);
+    assert!(!out.contains(m.signature()));
+}
+
+/// The value is replaced and everything around it kept: key, quotes, delimiters, and JSON
+/// escaping, so a JSON line stays JSON with the same keys.
+#[test]
+fn value_only_replacement_keeps_structure_and_json_escaping() {
+    for action in ["redact", "hash", "mask", "mask:first=2,last=3", "mask:email", "mask:prefix,last=2"] {
+        let s = scrubber(&format!(
+            "[bearer]\naction = \"{action}\"\n[[secret_keys]]\nnames = [\"password\", \"token\", \"authorization\"]\naction = \"{action}\"\n"
+        ));
+        let secret = format!("p\\\"q\\\\r{}\\u00e9\\\"", alnum(20));
+        let json = format!(
+            r#"{{"level":"info","password":"{secret}","nested":{{"token":"{secret}"}},"headers":{{"Authorization":"Bearer {b}"}},"n":1}}"#,
+            b = alnum(32)
+        );
+        let before: Value = serde_json::from_str(&json).expect("test input is JSON");
+        let out = scrub(&s, &json);
+        let after: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{action}: not JSON ({e}): {out}"));
+        assert_eq!(after["level"], "info", "{action}");
+        assert_eq!(after["n"], 1, "{action}");
+        for (path, v) in [("/password", &before["password"]), ("/nested/token", &before["nested"]["token"])] {
+            let got = after.pointer(path).unwrap_or_else(|| panic!("{action}: {path} kept"));
+            assert!(got.is_string() && got != v, "{action}: {path} rewritten, got {got}");
+        }
+        let auth = after["headers"]["Authorization"].as_str().unwrap();
+        assert!(auth.starts_with("Bearer ") && auth != before["headers"]["Authorization"], "{action}: {auth}");
+        // Same shape in an escaped JSON string inside a JSON log line (a message holding JSON).
+        let outer = serde_json::json!({ "msg": json }).to_string();
+        let out = scrub(&s, &outer);
+        let msg: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{action}: outer ({e}): {out}"));
+        let inner: Value = serde_json::from_str(msg["msg"].as_str().unwrap())
+            .unwrap_or_else(|e| panic!("{action}: inner JSON broken ({e}): {out}"));
+        assert_ne!(inner["password"], before["password"], "{action}");
+        assert_eq!(inner["level"], "info");
+    }
+}
+
+#[test]
+fn value_only_replacement_in_query_strings_headers_and_logfmt() {
+    let s = scrubber("[[secret_keys]]\nnames = [\"access_token\", \"password\"]\naction = \"mask:last=3\"\n");
+    let v = alnum(24);
+    let tail = &v[21..];
+    for (line, want) in [
+        (
+            format!("GET /cb?code=1&access_token={v}&state=x HTTP/1.1"),
+            format!("GET /cb?code=1&access_token=***{tail}&state=x HTTP/1.1"),
+        ),
+        (format!("password: {v}"), format!("password: ***{tail}")),
+        (format!("level=info password=\"{v}\" user=bob"), format!("level=info password=\"***{tail}\" user=bob")),
+        (format!("{{'password': '{v}'}}"), format!("{{'password': '***{tail}'}}")),
+    ] {
+        assert_eq!(scrub(&s, &line), want);
+    }
+}
+
+#[test]
+fn a_redact_rule_does_not_trust_mask_shaped_values() {
+    // `abcd***` looks like a mask's output; under `redact` it must still be redacted.
+    let s = scrubber("[[secret_keys]]\nnames = [\"password\"]\naction = \"redact\"\n");
+    assert_eq!(scrub(&s, "password=hunt***"), "password=[REDACTED]");
+    assert_eq!(scrub(&s, "password=k1:0123456789abcdef"), "password=[REDACTED]");
+    let m = scrubber("[[secret_keys]]\nnames = [\"password\"]\naction = \"mask:4\"\n");
+    assert_eq!(scrub(&m, "password=hunt***"), "password=hunt***");
+}
+
+#[test]
+fn mask_errors_are_located() {
+    for (toml, want) in [
+        (
+            "[bearer]\naction = \"mask:last=65\"\n",
+            "test.toml:2:10: `last` in a mask for `bearer.action` must be between 0 and 64, got 65",
+        ),
+        (
+            "[jwt.claims]\nemail = \"mask:domain\"\n",
+            "test.toml:2:9: unknown mask option `domain` in `mask:domain` for `jwt.claims.email`",
+        ),
+        (
+            "[[patterns]]\nname = \"x\"\nregex = 'x[0-9]+'\naction = \"mask:first=two\"\n",
+            "test.toml:4:10: `first` in a mask for `patterns.action` must be a number, got \"two\"",
+        ),
+    ] {
+        let e = Rules::from_toml("test.toml", toml).unwrap_err().to_string();
+        assert!(e.starts_with(want), "{e}\nwant: {want}");
+    }
+}
+
+#[test]
+fn b64url_helper_round_trips() {
+    // Guards the decoding helper the claim tests rely on.
+    assert_eq!(unb64url(&b64url(b"{\"a\":1}")).unwrap(), b"{\"a\":1}");
+}
+
+const ROTATED: &str = r#"
+[hash]
+key_id = "k2026q4"
+key_env = "TEST_HASH_KEY_Q4"
+[[hash.retired]]
+key_id = "k2026q3"
+key_env = "TEST_HASH_KEY_Q3"
+[[hash.retired]]
+key_id = "k2026q2"
+[[secret_keys]]
+names = ["user_email"]
+action = "hash"
+"#;
+
+#[test]
+fn rotation_keeps_old_pseudonyms_and_makes_new_ones_with_the_active_key() {
+    let old_rules = "[hash]\nkey_id = \"k2026q3\"\n[[secret_keys]]\nnames = [\"user_email\"]\naction = \"hash\"\n";
+    let old = Scrubber::with_hash_key(&Rules::from_toml("old.toml", old_rules).unwrap(), b"q3 key");
+    let line = "login user_email=ada@example.org ok";
+    let scrubbed_q3 = scrub(&old, line);
+    assert!(scrubbed_q3.starts_with("login user_email=k2026q3:"), "{scrubbed_q3}");
+
+    let rules = Rules::from_toml("new.toml", ROTATED).unwrap();
+    let new = Scrubber::with_hash_key(&rules, b"q4 key");
+    // Logs scrubbed under the retired key pass through unchanged...
+    assert_eq!(scrub(&new, &scrubbed_q3), scrubbed_q3);
+    // ...new values get the active key's id, and the same value under each key differs.
+    let scrubbed_q4 = scrub(&new, line);
+    assert!(scrubbed_q4.starts_with("login user_email=k2026q4:"), "{scrubbed_q4}");
+    assert_eq!(
+        scrubbed_q4.trim_end_matches(" ok").rsplit(':').next().unwrap(),
+        &logscrub::pseudonym(b"q4 key", "k2026q4", 16, b"ada@example.org")[8..]
+    );
+    let ids: Vec<&str> = rules.hash_settings().key_ids().collect();
+    assert_eq!(ids, ["k2026q4", "k2026q3", "k2026q2"]);
+    assert!(
+        rules
+            .summary()
+            .contains("retired key ids (recognised, never used for new pseudonyms): \"k2026q3\", \"k2026q2\""),
+        "{}",
+        rules.summary()
+    );
+}
+
+#[test]
+fn hash_command_prints_pseudonyms_under_every_available_key() {
+    let sb = crate::util::Sandbox::new();
+    let rules = sb.write("rules.toml", ROTATED);
+    let run = |vars: &[(&str, &str)], args: &[&str], stdin: &[u8]| {
+        let mut cmd = sb.cmd(["hash", "--rules", rules.to_str().unwrap()]);
+        cmd.args(args);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        crate::util::run_cmd(cmd, stdin)
+    };
+    let both = [("TEST_HASH_KEY_Q4", "q4 key"), ("TEST_HASH_KEY_Q3", "q3 key")];
+    let r = run(&both, &["ada@example.org"], b"");
+    r.assert_code(0);
+    let want = format!(
+        "{} {}\n",
+        logscrub::pseudonym(b"q4 key", "k2026q4", 16, b"ada@example.org"),
+        logscrub::pseudonym(b"q3 key", "k2026q3", 16, b"ada@example.org")
+    );
+    assert_eq!(String::from_utf8_lossy(r.stdout()), want);
+    assert!(r.stderr_str().contains("retired key id \"k2026q2\" has no key available: skipped"), "{}", r.dump());
+    // Values from standard input, one per line.
+    let r = run(&both, &[], b"ada@example.org\nbob@example.org\n");
+    r.assert_code(0);
+    let out = String::from_utf8_lossy(r.stdout()).into_owned();
+    assert_eq!(out.lines().count(), 2);
+    assert!(out.starts_with(&want));
+    // No active key: exit 2, named.
+    let r = run(&[], &["x"], b"");
+    r.assert_code(2);
+    assert!(r.stderr_str().contains("no key for the active key id \"k2026q4\""), "{}", r.dump());
+}
+
+#[test]
+fn keys_are_never_taken_from_the_rule_file_and_ids_are_unique() {
+    let e = Rules::from_toml("r.toml", "[hash]\nkey = \"hunter2\"\n").unwrap_err().to_string();
+    assert!(e.starts_with("r.toml:2:7: `hash.key`: keys are never read from the rule file"), "{e}");
+    assert!(!e.contains("hunter2"), "the key must not be echoed: {e}");
+    let e = Rules::from_toml(
+        "r.toml",
+        "[hash]\nkey_id = \"a\"\n[[hash.retired]]\nkey_id = \"b\"\nkey = \"x\"\n[[hash.retired]]\nkey_id = \"a\"\n",
+    )
+    .unwrap_err();
+    let s = e.to_string();
+    assert_eq!(e.problems().len(), 2, "{s}");
+    assert!(s.contains("r.toml:5:7: `hash.retired.key`: keys are never read"), "{s}");
+    assert!(s.contains("r.toml:7:10: key id \"a\" is used twice in [hash]"), "{s}");
+    let e = Rules::from_toml("r.toml", "[[hash.retired]]\nkey_env = \"X\"\n").unwrap_err().to_string();
+    assert!(e.starts_with("r.toml:1:1: missing field `key_id`"), "{e}");
+}
