@@ -292,7 +292,13 @@ pub struct Selector {
     any: bool,
     flags: Flags,
     kinds: Vec<FindingKind>,
+    /// Other names: flags of `[[jwt.conditions]]`, checked against the rules with
+    /// [`Selector::check_rule_flags`] once they are loaded.
+    rule_flags: Vec<String>,
 }
+
+/// The names of every kind (`--fail-on` items).
+pub const KIND_NAMES: [&str; 7] = ["jws", "jwe", "unsecured", "bearer", "basic", "secret_key", "pattern"];
 
 /// Every kind, in output order.
 const KINDS: [FindingKind; 7] = [
@@ -313,7 +319,23 @@ impl Selector {
 
     /// Whether `report` is selected.
     pub fn matches_report(&self, report: &Report) -> bool {
-        self.matches(report.kind, report.flags)
+        self.matches(report.kind, report.flags) || report.rule_flags.iter().any(|f| self.rule_flags.contains(f))
+    }
+
+    /// Fails, naming the item, when the selector names a flag that neither is built in nor is the
+    /// `flag` of one of the rules' `[[jwt.conditions]]` (a typo would otherwise select nothing).
+    pub fn check_rule_flags(&self, settings: &FindingSettings) -> Result<(), String> {
+        for name in &self.rule_flags {
+            if !settings.condition_flags.iter().flatten().any(|f| f == name) {
+                let declared: Vec<&str> = settings.condition_flags.iter().flatten().map(String::as_str).collect();
+                let declared =
+                    if declared.is_empty() { "none in these rules".to_string() } else { declared.join(", ") };
+                return Err(format!(
+                    "unknown item `{name}`: expected flags (live, unsigned, long_lived, foreign_environment, weak_alg), kinds (jws, jwe, unsecured, bearer, basic, secret_key, pattern), a [[jwt.conditions]] flag ({declared}), `any` or `none`"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -333,9 +355,15 @@ impl FromStr for Selector {
                 if !sel.kinds.contains(&k) {
                     sel.kinds.push(k);
                 }
+            } else if norm.starts_with(|c: char| c.is_ascii_lowercase())
+                && norm.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                if !sel.rule_flags.contains(&norm) {
+                    sel.rule_flags.push(norm);
+                }
             } else {
                 return Err(format!(
-                    "unknown item `{item}`: expected flags (live, unsigned, long_lived, foreign_environment, weak_alg), kinds (jws, jwe, unsecured, bearer, basic, secret_key, pattern), `any` or `none`"
+                    "unknown item `{item}`: expected flags (live, unsigned, long_lived, foreign_environment, weak_alg), kinds (jws, jwe, unsecured, bearer, basic, secret_key, pattern), a [[jwt.conditions]] flag, `any` or `none`"
                 ));
             }
         }
@@ -348,8 +376,9 @@ impl fmt::Display for Selector {
         if self.any {
             return f.write_str("any");
         }
-        let mut items: Vec<&str> = self.flags.iter().map(Flag::as_str).collect();
-        items.extend(KINDS.into_iter().filter(|k| self.kinds.contains(k)).map(FindingKind::as_str));
+        let mut items: Vec<&str> = self.flags.iter().map(|f| f.as_str()).collect();
+        items.extend(self.rule_flags.iter().map(String::as_str));
+        items.extend(KINDS.into_iter().filter(|k| self.kinds.contains(k)).map(|k| k.as_str()));
         if items.is_empty() { f.write_str("none") } else { f.write_str(&items.join(",")) }
     }
 }
@@ -599,6 +628,12 @@ pub struct Report {
     pub action: Action,
     /// Risk flags (empty for opaque findings).
     pub flags: Flags,
+    /// Flags set by the `[[jwt.conditions]]` the token matched, in rule order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rule_flags: Vec<String>,
+    /// Names of the `[[jwt.conditions]]` the token matched, in rule order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
     /// Header `alg`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alg: Option<String>,
@@ -642,13 +677,20 @@ impl Report {
     /// `source:line:col: kind [flags] rule`, for people. Control characters in the source
     /// name and rule are escaped, so a file name cannot forge a line.
     pub fn to_text(&self) -> String {
+        let mut flags = self.flags.to_string();
+        for f in &self.rule_flags {
+            if !flags.is_empty() {
+                flags.push(',');
+            }
+            flags.push_str(f);
+        }
         format!(
             "{}:{}:{}: {} [{}] {}",
             escape_controls(&self.source),
             self.line,
             self.col,
             self.kind.as_str(),
-            self.flags,
+            flags,
             escape_controls(&self.rule)
         )
     }
@@ -698,6 +740,12 @@ impl Assessor {
             Some(t) => (t.header.clone(), t.claims.clone()),
             None => Default::default(),
         };
+        let matched = |i: usize| i < 64 && c.conditions & (1 << i) != 0;
+        let s = &self.settings;
+        let rule_flags =
+            s.condition_flags.iter().enumerate().filter(|(i, _)| matched(*i)).filter_map(|(_, f)| f.clone()).collect();
+        let conditions =
+            s.condition_names.iter().enumerate().filter(|(i, _)| matched(*i)).map(|(_, n)| n.clone()).collect();
         Report {
             source: source.to_string(),
             line,
@@ -706,6 +754,8 @@ impl Assessor {
             rule: f.rule.clone(),
             action: f.action,
             flags: self.flags(f),
+            rule_flags,
+            conditions,
             alg: h.alg,
             kid: h.kid,
             typ: h.typ,
@@ -805,6 +855,7 @@ mod tests {
                 exp,
                 iat,
                 nbf: None,
+                conditions: 0,
             },
         }
     }
@@ -893,7 +944,21 @@ mod tests {
         assert_eq!(s.to_string(), "live,unsigned,secret_key");
         assert!("any".parse::<Selector>().unwrap().matches(FindingKind::Basic, Flags::EMPTY));
         assert!(!"none".parse::<Selector>().unwrap().matches(FindingKind::Jws, Flag::ALL.into_iter().collect()));
-        assert!("lve".parse::<Selector>().unwrap_err().contains("`lve`"));
+        // A word that is no built-in name may be a [[jwt.conditions]] flag: known once the
+        // rules are loaded, and an error then if they do not declare it.
+        let typo: Selector = "live,lve".parse().unwrap();
+        let e = typo.check_rule_flags(&FindingSettings::default()).unwrap_err();
+        assert!(e.starts_with("unknown item `lve`") && e.contains("(none in these rules)"), "{e}");
+        let declared =
+            FindingSettings { condition_flags: vec![None, Some("lve".into())], ..FindingSettings::default() };
+        assert!(typo.check_rule_flags(&declared).is_ok());
+        assert_eq!(typo.to_string(), "live,lve");
+        assert!("live!".parse::<Selector>().unwrap_err().contains("`live!`"));
+    }
+
+    #[test]
+    fn kind_names_are_the_kinds() {
+        assert_eq!(KINDS.map(|k| k.as_str()), KIND_NAMES);
     }
 
     #[test]

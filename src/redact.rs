@@ -130,6 +130,55 @@ impl Redactor {
             }
     }
 
+    /// The action for a claim in a token that matched the conditions in `matched` (a bit per
+    /// `[[jwt.conditions]]` rule): the last matching condition that names the claim decides,
+    /// else `[jwt.claims]`.
+    fn claim_action_when(&self, claim: &str, matched: u64) -> Action {
+        if matched != 0 {
+            for (i, c) in self.rules.conditions.iter().enumerate().rev() {
+                if matched & (1 << i) != 0 {
+                    if let Some(a) = c.claim_action(claim) {
+                        return a;
+                    }
+                }
+            }
+        }
+        self.claim_action(claim)
+    }
+
+    /// Which `[[jwt.conditions]]` a payload matches: bit `i` for rule `i`. Only the claims the
+    /// conditions name are parsed.
+    fn match_conditions(&self, dec: &[u8], members: &[Member]) -> u64 {
+        let conds = &self.rules.conditions;
+        // satisfied[i]: bit j set when clause j of condition i holds.
+        let mut satisfied = vec![0u64; conds.len()];
+        for m in members {
+            let key = member_key(dec, m);
+            let mut value = None;
+            for (i, c) in conds.iter().enumerate() {
+                for (j, (claim, _)) in c.when.iter().enumerate().take(64) {
+                    if *claim != *key {
+                        continue;
+                    }
+                    let v =
+                        value.get_or_insert_with(|| serde_json::from_slice::<serde_json::Value>(&dec[m.value.clone()]));
+                    if v.as_ref().is_ok_and(|v| c.clause_matches(j, v)) {
+                        satisfied[i] |= 1 << j;
+                    }
+                }
+            }
+        }
+        let mut matched = 0u64;
+        for (i, c) in conds.iter().enumerate() {
+            let n = c.when.len().min(64);
+            let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+            if n > 0 && satisfied[i] == all {
+                matched |= 1 << i;
+            }
+        }
+        matched
+    }
+
     /// Appends the rewrite of an opaque value; returns `false` (appending nothing) for `keep`.
     pub(crate) fn opaque(&self, value: &[u8], action: Action, json_number: bool, out: &mut Vec<u8>) -> bool {
         if action == Action::Keep {
@@ -225,24 +274,21 @@ impl Redactor {
             return 0;
         };
         let marker = self.rules.redacted_marker.as_bytes();
+        let matched = if self.rules.conditions.is_empty() { 0 } else { self.match_conditions(dec, &members) };
+        if let Some(info) = info.as_deref_mut() {
+            info.conditions = matched;
+        }
         let mut changed = 0;
         json.clear();
         json.push(b'{');
         for m in members {
             let key_raw = &dec[m.key.clone()];
-            let key: std::borrow::Cow<'_, str> = if key_raw.contains(&b'\\') {
-                match serde_json::from_slice::<String>(&dec[m.key.start - 1..m.key.end + 1]) {
-                    Ok(k) => k.into(),
-                    Err(_) => String::from_utf8_lossy(key_raw).into_owned().into(),
-                }
-            } else {
-                String::from_utf8_lossy(key_raw)
-            };
+            let key = member_key(dec, &m);
             let value = &dec[m.value.clone()];
             if let Some(info) = info.as_deref_mut() {
                 info.fill_one(&key, value, &self.rules);
             }
-            let action = self.claim_action(&key);
+            let action = self.claim_action_when(&key, matched);
             let is_string = value.first() == Some(&b'"');
             let string_value = || serde_json::from_slice::<String>(value).ok();
             if action == Action::Drop {
@@ -309,6 +355,19 @@ pub(crate) struct PayloadBufs<'a> {
 struct Member {
     key: std::ops::Range<usize>,
     value: std::ops::Range<usize>,
+}
+
+/// A member's key, unescaped when it holds escapes.
+fn member_key<'a>(dec: &'a [u8], m: &Member) -> std::borrow::Cow<'a, str> {
+    let key_raw = &dec[m.key.clone()];
+    if key_raw.contains(&b'\\') {
+        match serde_json::from_slice::<String>(&dec[m.key.start - 1..m.key.end + 1]) {
+            Ok(k) => k.into(),
+            Err(_) => String::from_utf8_lossy(key_raw).into_owned().into(),
+        }
+    } else {
+        String::from_utf8_lossy(key_raw)
+    }
 }
 
 /// Splits an already-validated JSON object into its members. `None` if it is not an object.
@@ -535,6 +594,8 @@ pub struct ClaimInfo {
     pub iat: Option<i64>,
     /// `nbf`.
     pub nbf: Option<i64>,
+    /// The `[[jwt.conditions]]` the token matched: bit `i` for rule `i`.
+    pub conditions: u64,
 }
 
 impl ClaimInfo {

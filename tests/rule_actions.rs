@@ -269,3 +269,127 @@ fn keys_are_never_taken_from_the_rule_file_and_ids_are_unique() {
     let e = Rules::from_toml("r.toml", "[[hash.retired]]\nkey_env = \"X\"\n").unwrap_err().to_string();
     assert!(e.starts_with("r.toml:1:1: missing field `key_id`"), "{e}");
 }
+
+// ---- [[jwt.conditions]] ---------------------------------------------------------------------
+
+const CONDITIONS: &str = r#"
+[jwt.claims]
+iss = "keep"
+aud = "keep"
+role = "keep"
+tier = "keep"
+
+[[jwt.conditions]]
+name = "service-role"
+when = { role = "service_role" }
+claims = { role = "redact", tier = "hash" }
+
+[[jwt.conditions]]
+name = "production-api"
+when = { aud = ["api.prod.example.com", "admin.prod.example.com"] }
+flag = "prod_token"
+
+[[jwt.conditions]]
+name = "prod-service"
+when = { aud = "api.prod.example.com", role = "service_role" }
+claims = { tier = "drop" }
+flag = "prod_service_token"
+"#;
+
+fn token(payload: &Value) -> String {
+    mint::hs256_raw(br#"{"alg":"HS256","typ":"JWT"}"#, payload.to_string().as_bytes())
+}
+
+fn scrubbed_payload(s: &Scrubber, tok: &str) -> Value {
+    let out = scrub(s, &format!("auth ok token={tok} done"));
+    let header = tok.split('.').next().unwrap();
+    payload_of(&out, header)
+}
+
+#[test]
+fn conditions_change_claim_actions_only_for_matching_tokens() {
+    let s = scrubber(CONDITIONS);
+    let anon = serde_json::json!({"iss": "https://idp", "aud": "api.qa.example.com", "role": "anon", "tier": "gold"});
+    assert_eq!(scrubbed_payload(&s, &token(&anon)), anon, "no condition matches: [jwt.claims] as written");
+
+    let svc =
+        serde_json::json!({"iss": "https://idp", "aud": "api.qa.example.com", "role": "service_role", "tier": "gold"});
+    let p = scrubbed_payload(&s, &token(&svc));
+    assert_eq!(p["role"], "[REDACTED]");
+    assert_eq!(p["tier"], logscrub::pseudonym(b"test hash key", "k1", 16, b"gold"));
+    assert_eq!(p["iss"], "https://idp");
+
+    // Both clauses of the third condition hold: it is later, so its `tier = drop` wins.
+    let prod_svc = serde_json::json!({"aud": ["x", "api.prod.example.com"], "role": ["service_role"], "tier": "gold"});
+    let p = scrubbed_payload(&s, &token(&prod_svc));
+    assert_eq!(p["role"], "[REDACTED]");
+    assert!(p.get("tier").is_none(), "{p}");
+    // One clause only: not matched.
+    let prod_anon = serde_json::json!({"aud": "api.prod.example.com", "role": "anon", "tier": "gold"});
+    assert_eq!(scrubbed_payload(&s, &token(&prod_anon))["tier"], "gold");
+}
+
+#[test]
+fn conditions_flag_tokens_in_findings_and_gate_scan() {
+    let sb = crate::util::Sandbox::new();
+    sb.write("rules.toml", format!("{CONDITIONS}\n[hash]\nkey_env = \"TEST_HASH_KEY\"\n"));
+    let prod = serde_json::json!({"aud": "admin.prod.example.com", "role": "anon", "exp": 4_000_000_000u64});
+    let qa = serde_json::json!({"aud": "api.qa.example.com", "role": "anon", "exp": 4_000_000_000u64});
+    sb.write("app.log", format!("a {}\nb {}\n", token(&prod), token(&qa)));
+    let mut cmd = sb.cmd(["--rules", "rules.toml", "--findings", "f.jsonl", "-o", "out.log", "app.log"]);
+    cmd.env("TEST_HASH_KEY", "k");
+    crate::util::run_cmd(cmd, b"").assert_code(0);
+    let f = String::from_utf8(sb.read("f.jsonl")).unwrap();
+    let reports: Vec<Value> = f.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(reports.len(), 2, "{f}");
+    assert_eq!(reports[0]["rule_flags"], serde_json::json!(["prod_token"]), "{f}");
+    assert_eq!(reports[0]["conditions"], serde_json::json!(["production-api"]), "{f}");
+    assert!(reports[1].get("rule_flags").is_none() && reports[1].get("conditions").is_none(), "{f}");
+
+    let scan = |fail_on: &str| {
+        let mut cmd = sb.cmd(["scan", "--rules", "rules.toml", "--fail-on", fail_on, "app.log"]);
+        cmd.env("TEST_HASH_KEY", "k");
+        crate::util::run_cmd(cmd, b"")
+    };
+    let r = scan("prod_token");
+    r.assert_code(1);
+    let text = String::from_utf8_lossy(r.stdout()).into_owned();
+    assert!(text.starts_with("app.log:1:3: jws [live,prod_token] jwt"), "{}", r.dump());
+    scan("prod_service_token").assert_code(0);
+    let r = scan("prod_tokn");
+    r.assert_code(2);
+    assert!(r.stderr_str().contains("unknown item `prod_tokn`"), "{}", r.dump());
+    assert!(r.stderr_str().contains("prod_token, prod_service_token"), "{}", r.dump());
+}
+
+#[test]
+fn condition_errors_are_located() {
+    let src = r#"
+[[jwt.conditions]]
+when = { role = { nested = 1 } }
+claims = { role = "shred" }
+[[jwt.conditions]]
+when = {}
+flag = "live"
+[[jwt.conditions]]
+when = { a = "b" }
+[[jwt.conditions]]
+when = { a = "b" }
+flag = "Bad Flag"
+"#;
+    let e = Rules::from_toml("c.toml", src).unwrap_err();
+    let s = e.to_string();
+    for want in [
+        "c.toml:3:17: `jwt.conditions.when.role` must be a string, number or boolean, or a non-empty list of them",
+        "c.toml:4:19: unknown action `shred` for `jwt.conditions.claims.role`",
+        "c.toml:6:8: `jwt.conditions.when` must name at least one claim",
+        "c.toml:7:8: `jwt.conditions.flag` \"live\" is a built-in flag or kind name",
+        "c.toml:9:8: condition `condition 3` does nothing",
+        "c.toml:12:8: `jwt.conditions.flag` must be 1 to 32 of a-z 0-9 _",
+    ] {
+        assert!(s.contains(want), "missing: {want}\n{s}");
+    }
+    assert_eq!(e.problems().len(), 6, "{s}");
+    let e = Rules::from_toml("c.toml", "[[jwt.conditions]]\nwhen = { a = 1 }\nflag = \"x\"\nthen = 1\n").unwrap_err();
+    assert!(e.to_string().starts_with("c.toml:4:1: unknown field `then`"), "{e}");
+}

@@ -46,6 +46,23 @@ pub(crate) struct RawJwt {
     pub(crate) claims: BTreeMap<String, Spanned<String>>,
     /// N for `mask` claim actions without an inline `mask:N`.
     pub(crate) mask_prefix: Option<Spanned<i64>>,
+    /// Claim rules that apply when other claims have given values.
+    #[serde(default)]
+    pub(crate) conditions: Vec<RawCondition>,
+}
+
+/// `[[jwt.conditions]]`: claim actions and a findings flag for tokens whose claims match.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCondition {
+    pub(crate) name: Option<Spanned<String>>,
+    /// Claim name -> value (or list of values) it must equal.
+    pub(crate) when: Spanned<BTreeMap<String, Spanned<toml::Value>>>,
+    /// Claim actions for matching tokens, as in `[jwt.claims]`.
+    #[serde(default)]
+    pub(crate) claims: BTreeMap<String, Spanned<String>>,
+    /// A findings flag set on matching tokens.
+    pub(crate) flag: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

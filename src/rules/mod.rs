@@ -121,6 +121,10 @@ pub struct FindingSettings {
     pub fingerprint_key_env: Option<String>,
     /// Id naming that key in `fingerprint_scope` (`key:<id>`).
     pub fingerprint_key_id: String,
+    /// The name of each `[[jwt.conditions]]` rule, by index (from the rules).
+    pub condition_names: Vec<String>,
+    /// The `flag` of each `[[jwt.conditions]]` rule, by index (from the rules).
+    pub condition_flags: Vec<Option<String>>,
 }
 
 impl Default for FindingSettings {
@@ -132,6 +136,8 @@ impl Default for FindingSettings {
             weak_algs: Vec::new(),
             fingerprint_key_env: None,
             fingerprint_key_id: "f1".to_string(),
+            condition_names: Vec::new(),
+            condition_flags: Vec::new(),
         }
     }
 }
@@ -340,6 +346,52 @@ pub struct JsonFieldRule {
     pub action: Action,
 }
 
+/// Most `[[jwt.conditions]]` in one rule file (matches are kept in a 64-bit set).
+pub const MAX_CONDITIONS: usize = 64;
+
+/// A compiled `[[jwt.conditions]]` rule: when every claim in `when` has one of its values, the
+/// claim actions in `claims` replace those of `[jwt.claims]` for that token, and the token's
+/// findings get `flag`.
+///
+/// Values compare as JSON values: a string claim equals a TOML string, a number a TOML
+/// integer or float of the same JSON form, a boolean a boolean. A claim whose value is an array
+/// (`aud`, `roles`) matches when any element does. A claim missing from the token never
+/// matches. Later conditions override earlier ones for the same claim.
+///
+/// ```
+/// let src = "[[jwt.conditions]]\nname = \"svc\"\nwhen = { role = \"service_role\" }\nclaims = { role = \"redact\" }\n";
+/// let rules = logscrub::Rules::from_toml("r", src)?;
+/// let c = &rules.conditions()[0];
+/// assert!(c.clause_matches(0, &serde_json::json!("service_role")));
+/// assert!(c.clause_matches(0, &serde_json::json!(["anon", "service_role"])));
+/// assert!(!c.clause_matches(0, &serde_json::json!("anon")));
+/// # Ok::<(), logscrub::RuleError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimCondition {
+    /// The rule's name (`name`, or `condition N` counting from 1).
+    pub name: String,
+    /// Claim name and the values it may have (any of them).
+    pub when: Vec<(String, Vec<serde_json::Value>)>,
+    /// Claim actions for tokens that match.
+    pub claims: Vec<(String, Action)>,
+    /// The findings flag matching tokens get.
+    pub flag: Option<String>,
+}
+
+impl ClaimCondition {
+    /// Whether a claim value satisfies clause `i` of `when`.
+    pub fn clause_matches(&self, i: usize, value: &serde_json::Value) -> bool {
+        let want = &self.when[i].1;
+        want.contains(value) || value.as_array().is_some_and(|a| a.iter().any(|v| want.contains(v)))
+    }
+
+    /// The action this condition gives `claim`, if it names it.
+    pub fn claim_action(&self, claim: &str) -> Option<Action> {
+        self.claims.iter().find(|(k, _)| k == claim).map(|(_, a)| *a)
+    }
+}
+
 /// Compiled, validated rules. Cheap to share; build a [`crate::Scrubber`] from them.
 #[derive(Debug, Clone)]
 pub struct Rules {
@@ -355,6 +407,7 @@ pub struct Rules {
     pub(crate) patterns: Vec<PatternRule>,
     pub(crate) findings: FindingSettings,
     pub(crate) json_fields: Vec<JsonFieldRule>,
+    pub(crate) conditions: Vec<ClaimCondition>,
 }
 
 impl Rules {
@@ -428,12 +481,18 @@ impl Rules {
         &self.json_fields
     }
 
+    /// The compiled `[[jwt.conditions]]`, in file order.
+    pub fn conditions(&self) -> &[ClaimCondition] {
+        &self.conditions
+    }
+
     /// Whether any rule uses the `hash` action (then a key is required).
     pub fn uses_hash(&self) -> bool {
         let mut all = [self.default_claim, self.bearer, self.basic].into_iter().chain(self.claims.values().copied());
         all.any(|a| a == Action::Hash)
             || self.secret_keys.iter().any(|k| k.action == Action::Hash)
             || self.patterns.iter().any(|p| p.action == Action::Hash)
+            || self.conditions.iter().any(|c| c.claims.iter().any(|(_, a)| *a == Action::Hash))
     }
 
     /// A short human-readable summary of the effective rules (`logscrub check`).
@@ -468,6 +527,22 @@ impl Rules {
                 let _ = writeln!(s, "  {} -> {}", paths.join(", "), g.action);
             }
         }
+        if !self.conditions.is_empty() {
+            let _ = writeln!(s, "jwt conditions: {}", self.conditions.len());
+            for c in &self.conditions {
+                let when: Vec<String> = c
+                    .when
+                    .iter()
+                    .map(|(k, vs)| {
+                        let vs: Vec<String> = vs.iter().map(ToString::to_string).collect();
+                        format!("{k} in [{}]", vs.join(", "))
+                    })
+                    .collect();
+                let claims: Vec<String> = c.claims.iter().map(|(k, a)| format!("{k}={a}")).collect();
+                let flag = c.flag.as_ref().map_or_else(String::new, |f| format!(", flag {f}"));
+                let _ = writeln!(s, "  {}: when {} -> claims: {}{flag}", c.name, when.join(" and "), claims.join(", "));
+            }
+        }
         if self.uses_hash() {
             let _ = writeln!(s, "hash: key id {:?}, {} hex chars", self.hash.key_id, self.hash.hex_len);
             if !self.hash.retired.is_empty() {
@@ -487,6 +562,17 @@ impl Rules {
             if f.weak_algs.is_empty() { "none listed".to_string() } else { f.weak_algs.join(", ") },
         );
         s
+    }
+}
+
+/// A `[[jwt.conditions]]` value as the JSON value a claim is compared with.
+fn condition_value(v: &toml::Value) -> Option<serde_json::Value> {
+    match v {
+        toml::Value::String(s) => Some(serde_json::Value::String(s.clone())),
+        toml::Value::Integer(i) => Some(serde_json::Value::from(*i)),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map(serde_json::Value::Number),
+        toml::Value::Boolean(b) => Some(serde_json::Value::Bool(*b)),
+        _ => None,
     }
 }
 
@@ -775,7 +861,11 @@ impl Compiler<'_> {
             patterns.push(PatternRule { name: pat.name, regex, action, triggers });
         }
 
-        let findings = self.findings(raw.findings, |c| claims.get(c).copied().unwrap_or(default_claim) == Action::Keep);
+        let conditions = self.conditions(raw.jwt.conditions, default_claim, claim_prefix);
+        let mut findings =
+            self.findings(raw.findings, |c| claims.get(c).copied().unwrap_or(default_claim) == Action::Keep);
+        findings.condition_names = conditions.iter().map(|c| c.name.clone()).collect();
+        findings.condition_flags = conditions.iter().map(|c| c.flag.clone()).collect();
         let json_fields = raw.json_fields.into_iter().map(|g| self.json_fields(g)).collect();
 
         Rules {
@@ -791,7 +881,111 @@ impl Compiler<'_> {
             patterns,
             findings,
             json_fields,
+            conditions,
         }
+    }
+
+    /// `[[jwt.conditions]]`.
+    fn conditions(&mut self, raw: Vec<file::RawCondition>, default: Action, prefix: u8) -> Vec<ClaimCondition> {
+        let mut out = Vec::new();
+        let mut flags_seen: Vec<String> = Vec::new();
+        for (i, rc) in raw.into_iter().enumerate() {
+            if i == MAX_CONDITIONS {
+                self.problem(
+                    RuleErrorKind::BadValue,
+                    &rc.when,
+                    format!("at most {MAX_CONDITIONS} [[jwt.conditions]] are allowed"),
+                );
+                break;
+            }
+            let name = match &rc.name {
+                Some(n)
+                    if !n.get_ref().trim().is_empty()
+                        && n.get_ref().len() <= 64
+                        && !n.get_ref().chars().any(char::is_control) =>
+                {
+                    n.get_ref().trim().to_string()
+                }
+                Some(n) => {
+                    self.problem(
+                        RuleErrorKind::BadValue,
+                        n,
+                        format!(
+                            "`jwt.conditions.name` must be 1 to 64 characters without control characters, got {:?}",
+                            n.get_ref()
+                        ),
+                    );
+                    String::new()
+                }
+                None => format!("condition {}", i + 1),
+            };
+            let mut when = Vec::new();
+            if rc.when.get_ref().is_empty() {
+                self.problem(
+                    RuleErrorKind::BadValue,
+                    &rc.when,
+                    "`jwt.conditions.when` must name at least one claim and its value".to_string(),
+                );
+            }
+            for (claim, v) in rc.when.get_ref() {
+                let values: Option<Vec<serde_json::Value>> = match v.get_ref() {
+                    toml::Value::Array(a) if !a.is_empty() => a.iter().map(condition_value).collect(),
+                    other => condition_value(other).map(|j| vec![j]),
+                };
+                match values {
+                    Some(vs) => when.push((claim.clone(), vs)),
+                    None => self.problem(
+                        RuleErrorKind::BadValue,
+                        v,
+                        format!("`jwt.conditions.when.{claim}` must be a string, number or boolean, or a non-empty list of them"),
+                    ),
+                }
+            }
+            let mut claims = Vec::new();
+            for (claim, a) in rc.claims {
+                let key = format!("jwt.conditions.claims.{claim}");
+                claims.push((claim, self.action(Some(a), &key, default, Allowed::Claim, prefix)));
+            }
+            let flag = rc.flag.as_ref().map(|f| {
+                let name = f.get_ref().clone();
+                let builtin = crate::findings::Flag::from_name(&name).is_some()
+                    || crate::findings::KIND_NAMES.contains(&name.as_str())
+                    || name == "any"
+                    || name == "none";
+                let shaped = !name.is_empty()
+                    && name.len() <= 32
+                    && name.starts_with(|c: char| c.is_ascii_lowercase())
+                    && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                if !shaped {
+                    self.problem(
+                        RuleErrorKind::BadValue,
+                        f,
+                        format!(
+                            "`jwt.conditions.flag` must be 1 to 32 of a-z 0-9 _ starting with a letter, got {name:?}"
+                        ),
+                    );
+                } else if builtin {
+                    self.problem(
+                        RuleErrorKind::BadValue,
+                        f,
+                        format!("`jwt.conditions.flag` {name:?} is a built-in flag or kind name: choose another"),
+                    );
+                }
+                if !flags_seen.contains(&name) {
+                    flags_seen.push(name.clone());
+                }
+                name
+            });
+            if claims.is_empty() && flag.is_none() {
+                self.problem(
+                    RuleErrorKind::BadValue,
+                    &rc.when,
+                    format!("condition `{name}` does nothing: give it `claims` to change, a `flag`, or both"),
+                );
+            }
+            out.push(ClaimCondition { name, when, claims, flag });
+        }
+        out
     }
 
     /// One `[[json_fields]]` group. Only `redact` is supported for now: `hash` and `mask` need

@@ -89,6 +89,10 @@ pub(crate) fn run(args: &ScanArgs, common: &Common) -> anyhow::Result<Exit> {
         Ok(built) => built,
         Err(exit) => return Ok(exit),
     };
+    if let Err(e) = args.fail_on.check_rule_flags(rules.finding_settings()) {
+        eprintln!("logscrub: --fail-on: {e}");
+        return Ok(Exit::Usage);
+    }
     let assessor = match crate::assessor(&rules, common) {
         Ok(a) => a,
         Err(e) => {
