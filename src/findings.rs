@@ -634,6 +634,10 @@ pub struct Report {
     /// Names of the `[[jwt.conditions]]` the token matched, in rule order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
+    /// For tokens: each claim's name and the action applied, in payload order. Not in the JSON
+    /// report (claim names of arbitrary tokens are noise there); `--explain` prints them.
+    #[serde(skip)]
+    pub claim_actions: Vec<(String, Action)>,
     /// Header `alg`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alg: Option<String>,
@@ -693,6 +697,35 @@ impl Report {
             flags,
             escape_controls(&self.rule)
         )
+    }
+}
+
+impl Report {
+    /// The `--explain` line: `source:line:col kind rule action`, then for tokens the claims
+    /// and the conditions that matched:
+    ///
+    /// ```text
+    /// app.log:3:14 secret_key password redact
+    /// app.log:7:22 jws jwt rewrite claims[iss=keep sub=redact email=mask:email] when[service-role]
+    /// ```
+    ///
+    /// A token's action is `rewrite`: header kept, claims by rule, signature (JWE: every
+    /// segment but the header) replaced. Never a value: names, positions and actions only.
+    /// Control characters and spaces in names are escaped so every field stays one word.
+    pub fn to_explain(&self) -> String {
+        let word = |s: &str| escape_controls(s).replace(' ', "\\x20");
+        let mut s = format!("{}:{}:{}", escape_controls(&self.source), self.line, self.col);
+        let action = if is_token(self.kind) { "rewrite".to_string() } else { self.action.to_string() };
+        let _ = write!(s, " {} {} {action}", self.kind.as_str(), word(&self.rule));
+        if !self.claim_actions.is_empty() {
+            let claims: Vec<String> = self.claim_actions.iter().map(|(k, a)| format!("{}={a}", word(k))).collect();
+            let _ = write!(s, " claims[{}]", claims.join(" "));
+        }
+        if !self.conditions.is_empty() {
+            let names: Vec<String> = self.conditions.iter().map(|n| word(n)).collect();
+            let _ = write!(s, " when[{}]", names.join(","));
+        }
+        s
     }
 }
 
@@ -756,6 +789,7 @@ impl Assessor {
             flags: self.flags(f),
             rule_flags,
             conditions,
+            claim_actions: c.actions.clone(),
             alg: h.alg,
             kid: h.kid,
             typ: h.typ,
@@ -856,6 +890,7 @@ mod tests {
                 iat,
                 nbf: None,
                 conditions: 0,
+                actions: Vec::new(),
             },
         }
     }

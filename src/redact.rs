@@ -289,6 +289,9 @@ impl Redactor {
                 info.fill_one(&key, value, &self.rules);
             }
             let action = self.claim_action_when(&key, matched);
+            if let Some(info) = info.as_deref_mut() {
+                info.actions.push((key.to_string(), action));
+            }
             let is_string = value.first() == Some(&b'"');
             let string_value = || serde_json::from_slice::<String>(value).ok();
             if action == Action::Drop {
@@ -596,6 +599,9 @@ pub struct ClaimInfo {
     pub nbf: Option<i64>,
     /// The `[[jwt.conditions]]` the token matched: bit `i` for rule `i`.
     pub conditions: u64,
+    /// Each claim's name and the action applied to it, in payload order (for `--explain`;
+    /// names only, never values).
+    pub actions: Vec<(String, Action)>,
 }
 
 impl ClaimInfo {

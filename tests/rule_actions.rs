@@ -393,3 +393,132 @@ flag = "Bad Flag"
     let e = Rules::from_toml("c.toml", "[[jwt.conditions]]\nwhen = { a = 1 }\nflag = \"x\"\nthen = 1\n").unwrap_err();
     assert!(e.to_string().starts_with("c.toml:4:1: unknown field `then`"), "{e}");
 }
+
+// ---- --explain and check --------------------------------------------------------------------
+
+#[test]
+fn explain_names_every_finding_and_never_a_secret() {
+    let sb = crate::util::Sandbox::new();
+    sb.write(
+        "rules.toml",
+        format!("{CONDITIONS}\n[hash]\nkey_env = \"LOGSCRUB_HASH_KEY\"\n[[secret_keys]]\nnames = [\"password\"]\n"),
+    );
+    let svc = serde_json::json!({"iss": "https://idp", "aud": "api.prod.example.com", "role": "service_role", "email": "ada@example.org"});
+    let tok = token(&svc);
+    let pw = alnum(16);
+    let bearer = alnum(32);
+    let log = format!("a password={pw}\nclean line\nAuthorization: Bearer {bearer}\nx {tok}\n");
+    sb.write("app.log", &log);
+    let mut cmd = sb.cmd(["--rules", "rules.toml", "--explain", "app.log"]);
+    cmd.env("LOGSCRUB_HASH_KEY", "k");
+    let r = crate::util::run_cmd(cmd, b"");
+    r.assert_code(0);
+    let err = r.stderr_str();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "app.log:1:12 secret_key password redact",
+            "app.log:3:23 bearer bearer redact",
+            "app.log:4:3 jws jwt rewrite claims[iss=keep aud=keep role=redact email=redact] when[service-role,production-api,prod-service]",
+        ],
+        "{}",
+        r.dump()
+    );
+    for secret in [&pw, &bearer, "service_role", "ada@example.org", tok.split('.').nth(2).unwrap()] {
+        assert!(!err.contains(secret) && !String::from_utf8_lossy(r.stdout()).contains(secret), "{secret} leaked");
+    }
+    // From standard input, the input is named `<stdin>`; the scrubbed stream is unchanged by it.
+    let keyed = |args: &[&str]| {
+        let mut cmd = sb.cmd(args);
+        cmd.env("LOGSCRUB_HASH_KEY", "k");
+        crate::util::run_cmd(cmd, log.as_bytes())
+    };
+    let plain = keyed(&["--rules", "rules.toml"]);
+    let r = keyed(&["--rules", "rules.toml", "--explain", "-j", "2"]);
+    assert!(r.stderr_str().starts_with("<stdin>:1:12 secret_key password redact\n"), "{}", r.dump());
+    assert_eq!(r.stdout(), plain.stdout());
+}
+
+#[test]
+fn check_runs_the_shipped_golden_test_of_the_default_rules() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let sb = crate::util::Sandbox::new();
+    let r = sb.run(
+        ["check", "--explain", &format!("{root}/rules/default.toml"), &format!("{root}/rules/default.test.toml")],
+        b"",
+    );
+    r.assert_code(0);
+    let out = String::from_utf8_lossy(r.stdout()).into_owned();
+    assert_eq!(out.lines().count(), 5, "{}", r.dump());
+    assert!(out.lines().all(|l| l.contains("/rules/default.test.toml[sample]:")), "{}", r.dump());
+    assert!(r.stderr_str().contains("7 expectation(s), 0 not met"), "{}", r.dump());
+}
+
+#[test]
+fn check_names_each_expectation_not_met_and_exits_1() {
+    let sb = crate::util::Sandbox::new();
+    sb.write("sample.log", "user=bob password=hunter2\nall quiet\nAuthorization: Bearer abc.def\n");
+    sb.write(
+        "t.toml",
+        r#"sample_file = "sample.log"
+findings = 3
+
+[[expect]]
+line = 1
+rule = "password"
+action = "mask:4"
+
+[[expect]]
+line = 2
+unchanged = true
+
+[[expect]]
+line = 1
+output = "user=bob password=hunter2"
+
+[[expect]]
+line = 3
+excludes = ["abc.def"]
+count = 1
+kind = "bearer"
+"#,
+    );
+    let r = sb.run(["check", "--explain", "rules.toml", "t.toml"], b"");
+    r.assert_code(2); // rules.toml does not exist yet
+    assert!(r.stderr_str().contains("rules.toml"), "{}", r.dump());
+    sb.write("rules.toml", "[[secret_keys]]\nnames = [\"password\"]\n");
+    let r = sb.run(["check", "rules.toml", "t.toml"], b"");
+    r.assert_code(1);
+    let err = r.stderr_str();
+    assert!(r.stdout().is_empty(), "no --explain, no finding lines\n{}", r.dump());
+    assert!(err.contains("t.toml:2:12: expectation not met: expected 3 findings in the sample, got 2"), "{err}");
+    assert!(
+        err.contains("t.toml:4:1: expectation not met: line 1: expected a finding with rule password, action mask:4, found 0: [1:19 secret_key password redact]"),
+        "{err}"
+    );
+    assert!(err.contains("t.toml:13:1: expectation not met: line 1: expected output \"user=bob password=hunter2\", got \"user=bob password=[REDACTED]\""), "{err}");
+    assert!(!err.contains("t.toml:9:1") && !err.contains("t.toml:17:1"), "met expectations are quiet: {err}");
+    assert!(err.contains("t.toml: 2 finding(s) in 3 line(s); 5 expectation(s), 3 not met"), "{err}");
+    // A bad test file is a usage error, located.
+    sb.write("bad.toml", "sample = \"x\"\n[[expect]]\nline = 2\nunchanged = true\n");
+    let r = sb.run(["check", "rules.toml", "bad.toml"], b"");
+    r.assert_code(2);
+    assert!(r.stderr_str().contains("bad.toml:3:8: `line` must be between 1 and 1"), "{}", r.dump());
+}
+
+#[test]
+fn check_dry_runs_a_plain_sample_without_a_hash_key() {
+    let sb = crate::util::Sandbox::new();
+    sb.write("rules.toml", "[[secret_keys]]\nnames = [\"password\"]\naction = \"hash\"\n");
+    let r = sb.run(["check", "--explain", "rules.toml", "-"], b"password=x1\nok\npassword=x2\n");
+    r.assert_code(0);
+    assert_eq!(
+        String::from_utf8_lossy(r.stdout()),
+        "<stdin>:1:10 secret_key password hash\n<stdin>:3:10 secret_key password hash\n"
+    );
+    let err = r.stderr_str();
+    assert!(err.contains("throwaway key") && err.contains("<stdin>: 2 finding(s) in 3 line(s)"), "{err}");
+    // Without a sample, a rule file that cannot run here is still an error.
+    sb.run(["check", "rules.toml"], b"").assert_code(2);
+}

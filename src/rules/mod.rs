@@ -14,6 +14,7 @@
 
 pub(crate) mod action;
 mod error;
+pub mod expect;
 mod file;
 
 use std::collections::HashMap;

@@ -63,6 +63,15 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE")]
     pub(crate) findings: Option<PathBuf>,
 
+    /// Print one line per finding to standard error: `input:line:col kind rule action`.
+    ///
+    /// The rule is `jwt`, `bearer`, `basic`, the secret key's name or the pattern's name; a
+    /// token's action is `rewrite`, followed by `claims[name=action …]` and, when
+    /// [[jwt.conditions]] matched, `when[name,…]`. Never a secret or a claim value. Like
+    /// --findings, it scrubs on one thread.
+    #[arg(long)]
+    pub(crate) explain: bool,
+
     /// Scrub on N threads (default: the machine's cores); output stays in input order.
     #[arg(short = 'j', long, value_name = "N")]
     pub(crate) threads: Option<NonZeroUsize>,
@@ -90,11 +99,26 @@ pub(crate) struct Common {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Validate a rule file: exit 0 and print a summary, or exit 2 with FILE:LINE:COL errors.
+    /// Validate a rule file; with a sample, dry-run it; with a test file, check expectations.
+    ///
+    /// `check RULES`: exit 0 and print a summary, or exit 2 with FILE:LINE:COL errors.
+    /// `check RULES SAMPLE`: scrub SAMPLE (`-`: standard input; output discarded) and count the
+    /// findings; --explain prints `input:line:col kind rule action` per finding to standard
+    /// output. `check RULES TEST.toml`: the same over the test file's `sample`, then check its
+    /// [[expect]] list; exit 1 naming each expectation not met (TEST:LINE:COL).
     Check {
         /// The rule file to check.
         #[arg(value_name = "RULES")]
         rules_file: PathBuf,
+        /// A sample log, or a test file (`.toml`) with `sample` and [[expect]].
+        #[arg(value_name = "FILE")]
+        sample: Option<PathBuf>,
+        /// Print one line per finding in the sample.
+        #[arg(long)]
+        explain: bool,
+        /// Log format of the sample (as the main command's --format).
+        #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_format)]
+        format: Format,
     },
     /// Print the pseudonyms `hash` makes of VALUEs, under the active key and every retired key
     /// whose key is available: to find the log lines about a user across key rotations.

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod check;
 mod exit;
 mod scan;
 
@@ -109,7 +110,10 @@ pub(crate) fn assessor(rules: &Rules, common: &Common) -> Result<Assessor, Strin
 /// the input.
 struct FindingsOut {
     assessor: Assessor,
-    out: BufWriter<Box<dyn Write>>,
+    /// `--findings`: JSON lines.
+    out: Option<BufWriter<Box<dyn Write>>>,
+    /// `--explain`: one text line per finding to standard error.
+    explain: Option<BufWriter<io::Stderr>>,
     err: Option<io::Error>,
     counts: FlagCounts,
     /// The current input's name.
@@ -130,11 +134,26 @@ impl FindingSink for FindingsOut {
         if self.err.is_some() {
             return;
         }
-        let res =
-            self.reports.iter().try_for_each(|r| writeln!(self.out, "{}", r.to_json())).and_then(|()| self.out.flush());
-        if let Err(e) = res {
-            self.err = Some(e);
+        if let Some(out) = &mut self.out {
+            let res = self.reports.iter().try_for_each(|r| writeln!(out, "{}", r.to_json())).and_then(|()| out.flush());
+            if let Err(e) = res {
+                self.err = Some(e);
+            }
         }
+        if let Some(out) = &mut self.explain {
+            // Standard error going away is no reason to stop scrubbing.
+            let _ =
+                self.reports.iter().try_for_each(|r| writeln!(out, "{}", r.to_explain())).and_then(|()| out.flush());
+        }
+    }
+}
+
+impl FindingsOut {
+    fn flush(&mut self) -> io::Result<()> {
+        if let Some(e) = &mut self.explain {
+            let _ = e.flush();
+        }
+        self.out.as_mut().map_or(Ok(()), Write::flush)
     }
 }
 
@@ -154,7 +173,9 @@ fn print_stats(total: &Stats, flags: Option<&FlagCounts>) {
 
 fn run(args: Args) -> anyhow::Result<Exit> {
     match &args.command {
-        Some(Command::Check { rules_file }) => return Ok(check(rules_file)),
+        Some(Command::Check { rules_file, sample, explain, format }) => {
+            return Ok(check::run(rules_file, sample.as_deref(), *explain, *format, &args.common));
+        }
         Some(Command::Scan(scan_args)) => return scan::run(scan_args, &args.common),
         Some(Command::Hash { values }) => return hash(values, &args.common),
         #[cfg(feature = "sidecar")]
@@ -165,30 +186,32 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         Ok(built) => built,
         Err(exit) => return Ok(exit),
     };
-    let mut findings = match &args.findings {
-        None => None,
-        Some(path) => {
-            let assessor = match assessor(&rules, &args.common) {
-                Ok(a) => a,
-                Err(e) => {
-                    eprintln!("logscrub: {e}");
-                    return Ok(Exit::Usage);
-                }
-            };
-            let w: Box<dyn Write> = if path.as_os_str() == "-" {
-                Box::new(io::stderr())
-            } else {
-                Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?)
-            };
-            Some(FindingsOut {
-                assessor,
-                out: BufWriter::new(w),
-                err: None,
-                counts: FlagCounts::default(),
-                source: String::new(),
-                reports: Vec::new(),
-            })
-        }
+    let mut findings = if args.findings.is_none() && !args.explain {
+        None
+    } else {
+        let assessor = match assessor(&rules, &args.common) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("logscrub: {e}");
+                return Ok(Exit::Usage);
+            }
+        };
+        let out = match &args.findings {
+            None => None,
+            Some(path) if path.as_os_str() == "-" => Some(BufWriter::new(Box::new(io::stderr()) as Box<dyn Write>)),
+            Some(path) => Some(BufWriter::new(Box::new(
+                File::create(path).with_context(|| format!("creating {}", path.display()))?,
+            ) as Box<dyn Write>)),
+        };
+        Some(FindingsOut {
+            assessor,
+            out,
+            explain: args.explain.then(|| BufWriter::new(io::stderr())),
+            err: None,
+            counts: FlagCounts::default(),
+            source: String::new(),
+            reports: Vec::new(),
+        })
     };
     let threads =
         args.threads.map(|n| n.get()).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -230,7 +253,7 @@ fn run(args: Args) -> anyhow::Result<Exit> {
             Ok(s) => total.merge(&s),
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
                 if let Some(f) = &mut findings {
-                    let _ = f.out.flush();
+                    let _ = f.flush();
                 }
                 return Ok(Exit::Success);
             }
@@ -249,7 +272,7 @@ fn run(args: Args) -> anyhow::Result<Exit> {
     }
     out.flush().context("writing output")?;
     if let Some(f) = &mut findings {
-        f.out.flush().context("writing findings")?;
+        f.flush().context("writing findings")?;
     }
     if args.stats {
         print_stats(&total, findings.as_ref().map(|f| &f.counts));
@@ -261,24 +284,6 @@ fn run(args: Args) -> anyhow::Result<Exit> {
 pub(crate) fn raw_stdout() -> anyhow::Result<File> {
     let fd = io::stdout().as_fd().try_clone_to_owned().context("duplicating stdout")?;
     Ok(File::from(fd))
-}
-
-fn check(path: &std::path::Path) -> Exit {
-    match Rules::from_path(path) {
-        Ok(rules) => {
-            if let Err(e) = Scrubber::new(&rules) {
-                // Valid rules, but they cannot run here (no hash key): say so, still exit 2.
-                eprintln!("logscrub: {e}");
-                return Exit::Usage;
-            }
-            print!("{}: ok\n{}", path.display(), rules.summary());
-            Exit::Success
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            Exit::Usage
-        }
-    }
 }
 
 /// `logscrub hash`: pseudonyms of values under the active and retired keys.
