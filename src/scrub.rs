@@ -595,6 +595,17 @@ impl Scrubber {
         Some(r.end)
     }
 
+    /// Appends `action`'s rewrite of an opaque value (marker, pseudonym or mask); `false`
+    /// (nothing appended) for `keep`. For the format layer's `[[json_fields]]`.
+    pub(crate) fn rewrite_opaque(&self, value: &[u8], action: Action, out: &mut Vec<u8>) -> bool {
+        self.red.opaque(value, action, false, out)
+    }
+
+    /// Whether `v` already is what `action` makes of a value (see `Redactor::is_scrubbed`).
+    pub(crate) fn is_scrubbed(&self, v: &[u8], action: Action) -> bool {
+        self.red.is_scrubbed(v, action)
+    }
+
     /// Whether the value at `r` is the head of this action's output that a delimiter cut short:
     /// a bearer value is a `b64token`, so in `Bearer gho_***wxyz` the value is `gho_`, and in
     /// `Bearer k1:0a1b…` it is `k1`.

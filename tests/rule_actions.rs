@@ -522,3 +522,47 @@ fn check_dry_runs_a_plain_sample_without_a_hash_key() {
     // Without a sample, a rule file that cannot run here is still an error.
     sb.run(["check", "rules.toml"], b"").assert_code(2);
 }
+
+// ---- [[json_fields]] with hash and mask -----------------------------------------------------
+
+fn format_scrub(s: &Scrubber, input: &str) -> String {
+    use logscrub::format::{Format, FormatScrubber, FormatState};
+    use logscrub::frame::{FrameConfig, Framer};
+    let fmt = FormatScrubber::new(s, Format::Auto, 1 << 20);
+    let (mut framer, mut state, mut out) = (Framer::new(FrameConfig::default()), FormatState::default(), Vec::new());
+    logscrub::io::stream::scrub_stream_format(&fmt, &mut framer, &mut state, &mut input.as_bytes(), &mut out, None)
+        .expect("in-memory scrub");
+    String::from_utf8(out).expect("utf-8")
+}
+
+#[test]
+fn json_fields_take_hash_and_mask_and_stay_json() {
+    let s = scrubber(
+        r#"
+[[json_fields]]
+paths = ["user.email"]
+action = "mask:email"
+[[json_fields]]
+paths = ["$.user_id", "phone"]
+action = "hash"
+[[json_fields]]
+paths = ["card"]
+action = "mask:last=4"
+[[json_fields]]
+paths = ["profile"]
+action = "mask"
+"#,
+    );
+    let line = r#"{"msg":"signup","user":{"email":"ada.l\u0040example.org"},"user_id":90210,"phone":"+44 20 7946 0958","card":"4111111111111111","profile":{"a":[1,2]},"ok":true}"#;
+    let out = format_scrub(&s, &format!("{line}\n"));
+    let v: Value = serde_json::from_str(out.trim_end()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["user"]["email"], "****@example.org", "decoded before masking: {out}");
+    assert_eq!(v["user_id"], logscrub::pseudonym(b"test hash key", "k1", 16, b"90210"));
+    assert_eq!(v["phone"], logscrub::pseudonym(b"test hash key", "k1", 16, b"+44 20 7946 0958"));
+    assert_eq!(v["card"], "***1111");
+    assert_eq!(v["profile"], "***");
+    assert_eq!((&v["msg"], &v["ok"]), (&Value::from("signup"), &Value::from(true)));
+    assert_eq!(format_scrub(&s, &out), out, "idempotent");
+    let e = Rules::from_toml("r.toml", "[[json_fields]]\npaths = [\"a\"]\naction = \"hash\"\n").map(|r| r.uses_hash());
+    assert_eq!(e, Ok(true), "a hash json_fields rule needs a key");
+}

@@ -9,7 +9,8 @@
 //!
 //! ```text
 //! for every member (key path from the top level; array elements belong to their array's key):
-//!   a [[json_fields]] path matches      -> the value (any type but null) becomes "<marker>"
+//!   a [[json_fields]] path matches      -> the value (any type but null) becomes its action's
+//!                                          output as a JSON string ("<marker>", pseudonym, mask)
 //!   the key is a secret key (`db_password`: ends with a [[secret_keys]] name)
 //!                                        -> the core scrubs the mini line `"key":<value>` and
 //!                                           the rewritten value is spliced back (so the key
@@ -428,18 +429,15 @@ fn walk_value(
     let kind = kind_at(b, i)?;
     // A [[json_fields]] path replaces the whole value.
     let field = if key.is_some() && kind != Kind::Null { ctx.field_match(&w.keys, &w.path) } else { None };
-    if let Some(rule) = field {
+    if let Some((rule, action)) = field {
         let end = value_end(b, i, depth)?;
         let start = w.repl.len();
-        w.repl.push(b'"');
-        w.repl.extend_from_slice(ctx.marker().as_bytes());
-        w.repl.push(b'"');
-        let already = b[i..end] == w.repl[start..];
+        let already = !ctx.field_value(&b[i..end], action, &mut w.repl) || b[i..end] == w.repl[start..];
         if already {
             w.repl.truncate(start);
         } else {
             w.edits.push((i..end, start..w.repl.len()));
-            work.field_redacted(rule, i..end);
+            work.field_redacted(rule, action, i..end);
         }
         return Some(end);
     }

@@ -334,14 +334,39 @@ impl<'a> FormatScrubber<'a> {
         self.secret_names.iter().any(|n| lower.ends_with(n))
     }
 
-    /// The `[[json_fields]]` path matching the member at `path` (ranges into `keys`).
-    fn field_match(&self, keys: &[u8], path: &[Range<usize>]) -> Option<&str> {
+    /// The `[[json_fields]]` path matching the member at `path` (ranges into `keys`), and its
+    /// group's action.
+    fn field_match(&self, keys: &[u8], path: &[Range<usize>]) -> Option<(&str, Action)> {
         let rules = self.scrubber.rules().json_fields();
         if rules.is_empty() {
             return None;
         }
         let parts: Vec<&[u8]> = path.iter().map(|r| &keys[r.clone()]).collect();
-        rules.iter().flat_map(|g| &g.paths).find(|p| p.matches(&parts)).map(|p| p.as_str())
+        rules.iter().find_map(|g| g.paths.iter().find(|p| p.matches(&parts)).map(|p| (p.as_str(), g.action)))
+    }
+
+    /// Appends the JSON replacement of a `[[json_fields]]` value (`raw`: its JSON text) under
+    /// `action`, or returns `false` when the value already is that action's output. Strings
+    /// are rewritten from their decoded text and written back as JSON strings; other scalars
+    /// from their JSON text; an object or an array is hashed from its text, masked whole.
+    fn field_value(&self, raw: &[u8], action: Action, out: &mut Vec<u8>) -> bool {
+        let marker = self.marker().as_bytes();
+        let decoded = if raw.first() == Some(&b'"') { serde_json::from_slice::<String>(raw).ok() } else { None };
+        let text: &[u8] = decoded.as_deref().map_or(raw, str::as_bytes);
+        if decoded.as_ref().is_some_and(|d| self.scrubber.is_scrubbed(d.as_bytes(), action)) {
+            return false;
+        }
+        let mut v = Vec::new();
+        match action {
+            Action::Mask(_) if matches!(raw.first(), Some(b'{' | b'[')) => v.extend_from_slice(b"***"),
+            Action::Keep | Action::Drop | Action::Redact => v.extend_from_slice(marker),
+            _ => {
+                self.scrubber.rewrite_opaque(text, action, &mut v);
+            }
+        }
+        let s = String::from_utf8_lossy(&v);
+        serde_json::to_writer(&mut *out, &s).expect("writing to a Vec cannot fail");
+        true
     }
 
     /// Whether the chunk must be scrubbed in order with the stream's reassembly state (it has
@@ -1234,8 +1259,8 @@ impl Work {
         result
     }
 
-    /// Counts a `[[json_fields]]` redaction of the value at `range` of the object text.
-    fn field_redacted(&mut self, rule: &str, range: Range<usize>) {
+    /// Counts a `[[json_fields]]` rewrite of the value at `range` of the object text.
+    fn field_redacted(&mut self, rule: &str, action: Action, range: Range<usize>) {
         self.stats.findings.add(FindingKind::SecretKey);
         if self.record {
             let ls = self.line_start;
@@ -1243,7 +1268,7 @@ impl Work {
             self.findings.push(Finding {
                 kind: FindingKind::SecretKey,
                 rule: rule.to_string(),
-                action: Action::Redact,
+                action,
                 line_start: ls,
                 span: ls + s..ls + e.max(s),
                 token: None,

@@ -343,7 +343,7 @@ impl JsonPath {
 pub struct JsonFieldRule {
     /// The paths.
     pub paths: Vec<JsonPath>,
-    /// The action (only `redact` for now).
+    /// The action: `redact`, `hash` or a `mask`.
     pub action: Action,
 }
 
@@ -494,6 +494,7 @@ impl Rules {
             || self.secret_keys.iter().any(|k| k.action == Action::Hash)
             || self.patterns.iter().any(|p| p.action == Action::Hash)
             || self.conditions.iter().any(|c| c.claims.iter().any(|(_, a)| *a == Action::Hash))
+            || self.json_fields.iter().any(|g| g.action == Action::Hash)
     }
 
     /// A short human-readable summary of the effective rules (`logscrub check`).
@@ -989,8 +990,7 @@ impl Compiler<'_> {
         out
     }
 
-    /// One `[[json_fields]]` group. Only `redact` is supported for now: `hash` and `mask` need
-    /// the redactor's value rewrite, which the format layer cannot reach yet.
+    /// One `[[json_fields]]` group: `redact`, `hash` or a `mask`.
     fn json_fields(&mut self, raw: file::RawJsonFields) -> JsonFieldRule {
         let mut paths = Vec::new();
         for p in raw.paths {
@@ -1012,14 +1012,16 @@ impl Compiler<'_> {
                 let text = a.get_ref().trim().to_string();
                 let before = self.problems.len();
                 let parsed = self.action(Some(a.clone()), "json_fields.action", Action::Redact, Allowed::Value, 4);
-                if parsed != Action::Redact && self.problems.len() == before {
+                if parsed == Action::Keep && self.problems.len() == before {
                     self.problem(
                         RuleErrorKind::UnknownAction,
                         &a,
-                        format!("action `{text}` is not supported for `json_fields.action` yet, expected: redact"),
+                        format!(
+                            "action `{text}` does nothing for `json_fields.action`, expected: redact, hash or mask"
+                        ),
                     );
                 }
-                Action::Redact
+                parsed
             }
         };
         JsonFieldRule { paths, action }
@@ -1159,13 +1161,15 @@ mod tests {
 
     #[test]
     fn bad_json_fields_are_located() {
-        let src = "[[json_fields]]\npaths = [\"a..b\", \"*\", \"ok\"]\naction = \"hash\"\n[[json_fields]]\npaths = [\"x\"]\naction = \"mask9\"\n";
+        let src = "[[json_fields]]\npaths = [\"a..b\", \"*\", \"ok\"]\naction = \"keep\"\n[[json_fields]]\npaths = [\"x\"]\naction = \"mask9\"\n";
         let e = Rules::from_toml("r.toml", src).unwrap_err();
         let s = e.to_string();
         assert_eq!(e.problems().len(), 4, "{s}");
         assert!(s.starts_with("r.toml:2:10: json field path must be keys separated by dots"), "{s}");
         assert!(s.contains("r.toml:2:18: json field path"), "{s}");
-        assert!(s.contains("r.toml:3:10: action `hash` is not supported for `json_fields.action` yet"), "{s}");
+        assert!(s.contains("r.toml:3:10: action `keep` does nothing for `json_fields.action`"), "{s}");
+        let r = Rules::from_toml("r", "[[json_fields]]\npaths = [\"email\"]\naction = \"mask:email\"\n").unwrap();
+        assert_eq!(r.json_fields()[0].action.to_string(), "mask:email");
         assert!(s.contains("r.toml:6:10: unknown action `mask9` for `json_fields.action`"), "{s}");
         let e = Rules::from_toml("r.toml", "[[json_fields]]\npaths = [\"a\"]\ncolour = 1\n").unwrap_err();
         assert!(e.to_string().starts_with("r.toml:3:1: unknown field `colour`"), "{e}");
