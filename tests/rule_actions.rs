@@ -566,3 +566,31 @@ action = "mask"
     let e = Rules::from_toml("r.toml", "[[json_fields]]\npaths = [\"a\"]\naction = \"hash\"\n").map(|r| r.uses_hash());
     assert_eq!(e, Ok(true), "a hash json_fields rule needs a key");
 }
+
+/// Every value action in every opaque context, against the rewrite functions' public results:
+/// the same action gives the same text wherever the value sits.
+#[test]
+fn each_action_applies_in_each_opaque_context() {
+    let v = format!("sk_live_{}", alnum(24));
+    for action in ["keep", "redact", "hash", "mask:4", "mask:last=4", "mask:prefix", "mask:email"] {
+        let want = match action {
+            "keep" => v.clone(),
+            "redact" => "[REDACTED]".to_string(),
+            "hash" => logscrub::pseudonym(b"test hash key", "k1", 16, v.as_bytes()),
+            "mask:4" => format!("{}***", &v[..4]),
+            "mask:last=4" => format!("***{}", &v[v.len() - 4..]),
+            "mask:prefix" => "sk_live_***".to_string(),
+            _ => "***".to_string(), // not an email
+        };
+        let s = scrubber(&format!(
+            "[bearer]\naction = \"{action}\"\n[[secret_keys]]\nnames = [\"api_key\"]\naction = \"{action}\"\n[[patterns]]\nname = \"stripe\"\nregex = 'sk_live_[0-9A-Za-z]{{24}}'\naction = \"{action}\"\n"
+        ));
+        for (line, expected) in [
+            (format!("Authorization: Bearer {v}"), format!("Authorization: Bearer {want}")),
+            (format!("api_key={v}&x=1"), format!("api_key={want}&x=1")),
+            (format!("charged with {v} ok"), format!("charged with {want} ok")),
+        ] {
+            assert_eq!(scrub(&s, &line), expected, "{action}");
+        }
+    }
+}
