@@ -305,14 +305,23 @@ pub enum Scheme {
 /// For an unquoted value the scheme word is the whole value and the credential is the next
 /// run after a separator (`Authorization: Bearer xyz`); for a quoted value both are inside the
 /// quotes. Returns `None` when the value does not start with a known scheme word.
-pub fn split_scheme(line: &[u8], v: &Value) -> Option<(Scheme, Value)> {
+///
+/// With `any_word` (the key is an `Authorization` header, whose value is always `scheme
+/// credentials`, RFC 9110 §11.4), any scheme word followed by a space counts
+/// (`Authorization: JWT eyJ…`, `Authorization: SSWS 00a…`), not only the known [`SCHEMES`].
+pub fn split_scheme(line: &[u8], v: &Value, any_word: bool) -> Option<(Scheme, Value)> {
     let s = v.range.start;
     let mut w = s;
     while w < line.len() && (line[w].is_ascii_alphanumeric() || line[w] == b'-') {
         w += 1;
     }
     let word = &line[s..w];
-    if !SCHEMES.iter().any(|k| word.eq_ignore_ascii_case(k)) {
+    let known = SCHEMES.iter().any(|k| word.eq_ignore_ascii_case(k));
+    let other_word = any_word
+        && (2..=32).contains(&word.len())
+        && word[0].is_ascii_alphabetic()
+        && matches!(line.get(w), Some(b' ' | b'\t'));
+    if !known && !other_word {
         return None;
     }
     let scheme = if word.eq_ignore_ascii_case(b"bearer") {
@@ -332,6 +341,11 @@ pub fn split_scheme(line: &[u8], v: &Value) -> Option<(Scheme, Value)> {
         while end < limit && !is_delim(line[end]) {
             end += 1;
         }
+        // `Digest username="bob", response="6629…"`: auth-params, not a token68. The whole
+        // list is the credential (fail closed: `response` is derived from the password).
+        if line[cstart..end].ends_with(b"=") && line.get(end) == Some(&b'"') {
+            end = auth_params_end(line, cstart);
+        }
     } else {
         end = limit;
     }
@@ -347,9 +361,50 @@ pub fn split_scheme(line: &[u8], v: &Value) -> Option<(Scheme, Value)> {
     Some((scheme, Value { range: cstart..end, quote: v.quote, json_number: false, url_encoded: url || v.url_encoded }))
 }
 
+/// End of an RFC 9110 auth-param list starting at `i`: `name=token` or `name="quoted"`, separated
+/// by commas and spaces. Stops before the first byte that continues no parameter.
+fn auth_params_end(line: &[u8], mut i: usize) -> usize {
+    let mut end = i;
+    loop {
+        let name = i;
+        while i < line.len() && (line[i].is_ascii_alphanumeric() || matches!(line[i], b'-' | b'_')) {
+            i += 1;
+        }
+        if i == name || line.get(i) != Some(&b'=') {
+            return end;
+        }
+        i += 1;
+        if line.get(i) == Some(&b'"') {
+            i += 1;
+            while i < line.len() && line[i] != b'"' {
+                i += if line[i] == b'\\' { 2 } else { 1 };
+            }
+            if i >= line.len() {
+                return line.len(); // unterminated: the rest of the line (fail closed)
+            }
+            i += 1;
+        } else {
+            while i < line.len() && !is_delim(line[i]) {
+                i += 1;
+            }
+        }
+        end = i;
+        while i < line.len() && matches!(line[i], b',' | b' ' | b'\t') {
+            i += 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auth_params_are_one_credential() {
+        let l = br#"Digest username="bob", realm="x y", response="66\"29", qop=auth end"#;
+        assert_eq!(&l[7..auth_params_end(l, 7)], &br#"username="bob", realm="x y", response="66\"29", qop=auth"#[..]);
+        assert_eq!(auth_params_end(b"k=\"open", 0), 7);
+    }
 
     fn kv(line: &str, key: &str) -> Option<String> {
         let at = line.find(key).unwrap();
@@ -418,12 +473,12 @@ mod tests {
     fn scheme_is_split_off_key_values() {
         let line = b"Authorization: Bearer abc123 x";
         let v = key_value(line, 0..13).unwrap();
-        let (s, c) = split_scheme(line, &v).unwrap();
+        let (s, c) = split_scheme(line, &v, false).unwrap();
         assert_eq!(s, Scheme::Bearer);
         assert_eq!(&line[c.range], b"abc123");
         let line = br#"{"authorization":"Basic dXNlcjpwdw=="}"#;
         let v = key_value(line, 2..15).unwrap();
-        let (s, c) = split_scheme(line, &v).unwrap();
+        let (s, c) = split_scheme(line, &v, false).unwrap();
         assert_eq!(s, Scheme::Basic);
         assert_eq!(&line[c.range], b"dXNlcjpwdw==");
     }

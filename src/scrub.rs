@@ -544,7 +544,9 @@ impl Scrubber {
                     kstart = c.start;
                 }
                 let rule = RuleName::Key(kstart..c.end);
-                if let Some((scheme, cred)) = credential::split_scheme(line, &v) {
+                let authorization =
+                    line[kstart..c.end].len() >= 13 && line[c.end - 13..c.end].eq_ignore_ascii_case(b"authorization");
+                if let Some((scheme, cred)) = credential::split_scheme(line, &v, authorization) {
                     let (kind, action) = match scheme {
                         Scheme::Bearer => (FindingKind::Bearer, self.red.rules.bearer),
                         Scheme::Basic => (FindingKind::Basic, self.red.rules.basic),
@@ -695,37 +697,47 @@ impl Scrubber {
     }
 
     /// Runs the marked pattern regexes over the line; matches that overlap an edit are skipped.
+    /// A pattern with a `secret` capture group rewrites that group only.
     fn patterns_into(&self, line: &[u8], scratch: &mut Scratch) {
         let had = scratch.edits.len();
         for (i, p) in self.red.rules.patterns.iter().enumerate() {
-            if !scratch.pattern_marks[i] {
+            if !scratch.pattern_marks[i]
+                || !p.requires.iter().all(|r| memchr::memmem::find(line, r.as_bytes()).is_some())
+            {
                 continue;
             }
-            for m in p.regex.find_iter(line) {
-                let r = m.range();
-                if r.is_empty() || self.red.is_scrubbed(&line[r.clone()], p.action) {
-                    continue;
+            match p.secret_group {
+                None => {
+                    for m in p.regex.find_iter(line) {
+                        self.pattern_match(line, m.range(), p, scratch);
+                    }
                 }
-                if scratch.edits.iter().any(|e| e.range.start < r.end && r.start < e.range.end) {
-                    continue;
-                }
-                let start = scratch.repl.len();
-                if self.red.opaque(&line[r.clone()], p.action, false, &mut scratch.repl) {
-                    self.push_edit(
-                        line,
-                        r,
-                        start,
-                        FindingKind::Pattern,
-                        RuleName::Static(&p.name),
-                        p.action,
-                        None,
-                        scratch,
-                    );
+                Some(g) => {
+                    for c in p.regex.captures_iter(line) {
+                        if let Some(m) = c.get(g) {
+                            self.pattern_match(line, m.range(), p, scratch);
+                        }
+                    }
                 }
             }
         }
         if scratch.edits.len() > had {
             scratch.edits.sort_by_key(|e| e.range.start);
+        }
+    }
+
+    /// Rewrites one pattern match at `r`, unless it is empty, already scrubbed or overlaps an
+    /// edit.
+    fn pattern_match(&self, line: &[u8], r: Range<usize>, p: &crate::rules::PatternRule, scratch: &mut Scratch) {
+        if r.is_empty() || self.red.is_scrubbed(&line[r.clone()], p.action) {
+            return;
+        }
+        if scratch.edits.iter().any(|e| e.range.start < r.end && r.start < e.range.end) {
+            return;
+        }
+        let start = scratch.repl.len();
+        if self.red.opaque(&line[r.clone()], p.action, false, &mut scratch.repl) {
+            self.push_edit(line, r, start, FindingKind::Pattern, RuleName::Static(&p.name), p.action, None, scratch);
         }
     }
 }

@@ -594,3 +594,78 @@ fn each_action_applies_in_each_opaque_context() {
         }
     }
 }
+
+// ---- wider default coverage (found by probing public fixtures and header conventions) --------
+
+#[test]
+fn authorization_headers_take_any_scheme_word() {
+    let v = alnum(32);
+    let m = mint::mint(Flavor::Hs256);
+    for (line, want) in [
+        (format!("Authorization: JWT {v}"), "Authorization: JWT [REDACTED]".to_string()),
+        (format!("proxy-authorization: SSWS {v} next"), "proxy-authorization: SSWS [REDACTED] next".to_string()),
+        (format!("{{\"Authorization\":\"Bot {v}\"}}"), "{\"Authorization\":\"Bot [REDACTED]\"}".to_string()),
+        (
+            format!("Authorization: Digest username=\"bob\", realm=\"r\", response=\"{v}\", qop=auth next"),
+            "Authorization: Digest [REDACTED] next".to_string(),
+        ),
+        ("authorization failed for user bob".to_string(), "authorization failed for user bob".to_string()),
+    ] {
+        assert_eq!(crate::util::scrub_line(line.as_bytes()), want.as_bytes(), "{line}");
+    }
+    // A JWT after an unknown scheme is rewritten by the JWT rules, not redacted whole.
+    let out = String::from_utf8(crate::util::scrub_line(format!("Authorization: JWT {}", m.token).as_bytes())).unwrap();
+    assert!(out.starts_with(&format!("Authorization: JWT {}.", m.header)) && !out.contains(m.signature()), "{out}");
+}
+
+#[test]
+fn url_passwords_camel_case_keys_and_sas_signatures_are_redacted() {
+    let pw = alnum(20);
+    for (line, want) in [
+        (
+            format!("DATABASE_URL=postgres://admin:{pw}@db.example.com:5432/app"),
+            "DATABASE_URL=postgres://admin:[REDACTED]@db.example.com:5432/app".to_string(),
+        ),
+        (
+            format!("connecting to redis://:{pw}@cache:6379/0"),
+            "connecting to redis://:[REDACTED]@cache:6379/0".to_string(),
+        ),
+        (format!("amqp+ssl://user:{pw}@mq/vhost ok"), "amqp+ssl://user:[REDACTED]@mq/vhost ok".to_string()),
+        (
+            format!("{{\"privateKey\":\"{pw}\",\"secretKey\":\"{pw}\"}}"),
+            "{\"privateKey\":\"[REDACTED]\",\"secretKey\":\"[REDACTED]\"}".to_string(),
+        ),
+        (
+            format!("GET /c/b.txt?sv=2021-06-08&sr=b&sig={pw}%3D HTTP/1.1"),
+            "GET /c/b.txt?sv=2021-06-08&sr=b&sig=[REDACTED] HTTP/1.1".to_string(),
+        ),
+    ] {
+        assert_eq!(String::from_utf8(crate::util::scrub_line(line.as_bytes())).unwrap(), want);
+    }
+    // Look-alikes stay: ports, user-only URLs, e-mail addresses, `@` after the path.
+    for line in [
+        "GET https://shop.example.com:8443/api?x=1 HTTP/1.1",
+        "git clone ssh://git@github.com/org/repo.git",
+        "mailto:ada@example.org and https://example.com/@user:profile",
+        "referer https://example.com/a?b=c:d@e",
+    ] {
+        assert_eq!(crate::util::scrub_line(line.as_bytes()), line.as_bytes(), "{line}");
+    }
+}
+
+#[test]
+fn pattern_secret_group_and_requires() {
+    let s = scrubber(
+        r#"
+[[patterns]]
+name = "internal-ticket-key"
+regex = 'tkt-(?P<secret>[0-9a-f]{16})\b'
+action = "mask:last=4"
+requires = ["ticket"]
+"#,
+    );
+    assert_eq!(scrub(&s, "ticket tkt-0123456789abcdef opened"), "ticket tkt-***cdef opened");
+    assert_eq!(scrub(&s, "no word here: tkt-0123456789abcdef"), "no word here: tkt-0123456789abcdef");
+    let e = Rules::from_toml("r.toml", "[[patterns]]\nname = \"x\"\nregex = 'ab+'\nrequires = [\"\"]\n").unwrap_err();
+    assert!(e.to_string().starts_with("r.toml:4:13: `patterns.requires` of `x` has an empty literal"), "{e}");
+}

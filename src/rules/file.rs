@@ -114,6 +114,9 @@ pub(crate) struct RawPattern {
     pub(crate) mask_prefix: Option<Spanned<i64>>,
     /// Literals that must occur in any match (ASCII case-insensitive); used for the prefilter.
     pub(crate) triggers: Option<Vec<String>>,
+    /// Literals (exact) a line must also hold before the regex runs on it.
+    #[serde(default)]
+    pub(crate) requires: Vec<Spanned<String>>,
 }
 
 /// `[findings]`: risk flags and fingerprints of findings reports; never changes redaction.

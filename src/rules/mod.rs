@@ -244,6 +244,12 @@ pub struct PatternRule {
     pub action: Action,
     /// Literals for the prefilter; empty means the regex runs over every buffer.
     pub triggers: Vec<String>,
+    /// Exact literals a line must hold, besides a trigger, before the regex runs on it (a cheap
+    /// second filter for patterns whose trigger is common, such as `://`).
+    pub requires: Vec<String>,
+    /// Index of the capture group named `secret`: when the regex has one, only that group of a
+    /// match is rewritten (`postgres://user:(?P<secret>…)@host` keeps the URL around it).
+    pub secret_group: Option<usize>,
 }
 
 /// A group of secret-bearing key names with one action.
@@ -860,7 +866,20 @@ impl Compiler<'_> {
                 Some(t) => t.into_iter().filter(|t| !t.is_empty()).collect(),
                 None => crate::scan::required_literals(pat.regex.get_ref()),
             };
-            patterns.push(PatternRule { name: pat.name, regex, action, triggers });
+            let secret_group = regex.capture_names().position(|n| n == Some("secret"));
+            let mut requires = Vec::new();
+            for r in pat.requires {
+                if r.get_ref().is_empty() {
+                    self.problem(
+                        RuleErrorKind::BadValue,
+                        &r,
+                        format!("`patterns.requires` of `{}` has an empty literal", pat.name),
+                    );
+                } else {
+                    requires.push(r.into_inner());
+                }
+            }
+            patterns.push(PatternRule { name: pat.name, regex, action, triggers, requires, secret_group });
         }
 
         let conditions = self.conditions(raw.jwt.conditions, default_claim, claim_prefix);
