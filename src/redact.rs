@@ -471,11 +471,12 @@ fn chars(v: &[u8]) -> usize {
     v.iter().filter(|&&b| b & 0xC0 != 0x80).count()
 }
 
-/// Bytes of the first `n` characters of `v`, stopping at a backslash: a kept head never holds
-/// half an escape sequence (`\u00e9`, `\"`), so a masked JSON string stays valid JSON.
+/// Bytes of the first `n` characters of `v`, stopping at a backslash or a `*`: a kept head never
+/// holds half an escape sequence (`\u00e9`, `\"`), so a masked JSON string stays valid JSON, nor a
+/// star that would blur the mask's own `***`.
 fn head_len(v: &[u8], n: usize) -> usize {
     let (mut i, mut k) = (0, 0);
-    while i < v.len() && k < n && v[i] != b'\\' {
+    while i < v.len() && k < n && v[i] != b'\\' && v[i] != b'*' {
         i = next_char(v, i);
         k += 1;
     }
@@ -502,6 +503,10 @@ fn tail_start(v: &[u8], n: usize) -> usize {
     }
     if let Some(p) = v[i..].iter().rposition(|&b| b == b'\\') {
         i = if i + p + 1 < v.len() { next_char(v, i + p + 1) } else { v.len() };
+    }
+    // No `*` in a kept tail: the mask's own `***` must be the only stars, so it is recognised.
+    if let Some(p) = v[i..].iter().rposition(|&b| b == b'*') {
+        i += p + 1;
     }
     i
 }
@@ -702,6 +707,32 @@ mod tests {
             assert!(!out.contains('\\'), "{v} {action} -> {out}");
         }
         assert_eq!(masked(r#"abcdefghijklmn\"op"#, "mask:last=3"), "***op");
+    }
+
+    proptest::proptest! {
+        /// Any value, any mask: the output is recognised as that mask's (so a second scrub leaves
+        /// it), shows at most half of the value, and a valid JSON string stays valid JSON.
+        #[test]
+        fn masks_are_recognised_bounded_and_keep_json_valid(
+            v in proptest::collection::vec(proptest::prop_oneof![
+                8 => proptest::char::range('a', 'z'),
+                2 => proptest::sample::select(vec!['\\', '"', '@', '.', '%', 'é', '€', '*', 'u', '0']),
+            ], 1..40),
+            first in 0u8..8, last in 0u8..8, email: bool, known_prefix: bool,
+        ) {
+            let v: String = v.into_iter().collect();
+            let m = Mask { first, last, email, known_prefix };
+            let mut out = Vec::new();
+            mask(v.as_bytes(), m, &mut out);
+            proptest::prop_assert!(is_mask_output(&out, m), "{:?} -> {:?}", v, String::from_utf8_lossy(&out));
+            let shown = chars(&out) - 3;
+            let email_domain = email && out.windows(5).any(|w| w == EMAIL_MASK);
+            proptest::prop_assert!(email_domain || shown * 2 < chars(v.as_bytes()).max(1) || shown == 0, "{:?} -> {:?}", v, String::from_utf8_lossy(&out));
+            let as_json = |b: &[u8]| serde_json::from_slice::<String>(&[b"\"", b, b"\""].concat()).is_ok();
+            if as_json(v.as_bytes()) {
+                proptest::prop_assert!(as_json(&out), "{:?} -> {:?}", v, String::from_utf8_lossy(&out));
+            }
+        }
     }
 
     #[test]
