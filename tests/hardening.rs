@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use logscrub::format::{ChunkInfo, Format, FormatScrubber, FormatState};
 use logscrub::frame::{FrameConfig, Framer};
 use logscrub::io::stream::scrub_stream;
 use logscrub::{Rules, Scratch, Scrubber, Stats};
@@ -496,4 +497,49 @@ fn fuzz_a_value_followed_by_stars_is_judged_the_same_on_both_passes() {
     // is left; the key `id_token` then gets `***h~~bG.` redacted. On the second pass the
     // `***` is gone, and `~~~~id_token=` is redacted as a Basic credential.
     idempotent(b"basic ~~~~id_token=***h~~bG.");
+}
+
+// ---- regressions from fuzzing the log formats (fuzz/ targets format_*) ---------------------------
+
+/// Scrubs `input` in `format` (one chunk, then the end of the input); asserts a second pass
+/// changes nothing; returns the output.
+fn format_idempotent(format: Format, input: &[u8]) -> Vec<u8> {
+    let run = |input: &[u8]| {
+        let fmt = FormatScrubber::new(scrubber(), format, 8 << 20);
+        let mut st = FormatState::default();
+        let mut out = bounded("scrub_chunk", || fmt.scrub_chunk(input, &mut st, ChunkInfo::default()).to_vec());
+        out.extend_from_slice(&fmt.finish(&mut st).to_vec());
+        out
+    };
+    let once = run(input);
+    let twice = run(&once);
+    assert!(
+        twice == once,
+        "{format}: not idempotent\nin:    {}\nonce:  {}\ntwice: {}",
+        input.escape_ascii(),
+        once.escape_ascii(),
+        twice.escape_ascii()
+    );
+    once
+}
+
+#[test]
+fn fuzz_a_json_key_is_scrubbed_like_a_value() {
+    // fuzz/regressions/format_json/crash-dea70d…, format_docker/crash-f6ff17…: a line with an
+    // escape that can hide a secret (`\\`, `\u0070`) is walked member by member, and the walk
+    // scrubbed values only; a line without one is scrubbed raw, keys included. So
+    // `{"Bearer _secret":"\\"}` kept its key on the first pass and lost it on the second, and
+    // a map keyed by a token kept the token whenever some value had such an escape.
+    assert_eq!(
+        format_idempotent(Format::Json, br#"{"Bearer _secret":"\\","n":1}"#),
+        br#"{"Bearer [REDACTED]":"[REDACTED]","n":1}"#
+    );
+    let out = format_idempotent(Format::Auto, br#"{"":"passwd:\"\\","token:e":""}"#);
+    assert_eq!(out, br#"{"":"passwd:\"[REDACTED]","token:[REDACTED]":""}"#);
+    let (tok, sig) = jws(HS256, br#"{"sub":"alice"}"#, 51);
+    let line = format!(r#"{{"sessions":{{"{tok}":{{"user":"b\u006fb"}}}}}}"#);
+    for f in [Format::Json, Format::Auto] {
+        let out = format_idempotent(f, line.as_bytes());
+        assert!(!contains(&out, sig.as_bytes()) && contains(&out, br#""user":"b\u006fb""#), "{}", out.escape_ascii());
+    }
 }
