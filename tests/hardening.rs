@@ -543,3 +543,13 @@ fn fuzz_a_json_key_is_scrubbed_like_a_value() {
         assert!(!contains(&out, sig.as_bytes()) && contains(&out, br#""user":"b\u006fb""#), "{}", out.escape_ascii());
     }
 }
+
+#[test]
+fn fuzz_a_broken_json_line_that_redaction_mends_is_walked_too() {
+    // fuzz/regressions/format_json/crash-4f47eb…: `"\c"` is no JSON escape, so the line was
+    // scrubbed raw, which redacted that value (it follows the key `pwd`) and so made the line
+    // valid JSON; a second pass then walked it and decoded the key `\u0070wd=pwd` to
+    // `pwd=pwd`, a secret the raw pass could not see. Such a line is now walked at once.
+    let out = format_idempotent(Format::Json, br#"{"\u0070wd=pwd":"\c"}"#);
+    assert_eq!(out, br#"{"\u0070wd=[REDACTED]":"[REDACTED]"}"#);
+}

@@ -82,7 +82,9 @@
 //!
 //! A line that the format says is structured but does not parse (truncated JSON, a bad escape,
 //! a CRI line without its stream) is scrubbed as raw text and written, never dropped, and
-//! counted in [`Stats::format_fallbacks`]. Only lines the layer had to look at (a finding or a
+//! counted in [`Stats::format_fallbacks`]. When the raw rewrite leaves a well-formed line (the
+//! broken part was a value it redacted), that line is walked as well, so a second pass has
+//! nothing left to find. Only lines the layer had to look at (a finding or a
 //! prescan hit) are checked; a clean line passes through untouched either way.
 //!
 //! ```
@@ -667,7 +669,17 @@ impl<'a> FormatScrubber<'a> {
                 out.clear();
                 match st.work.scrub_text(self, line, None, 0) {
                     Some(v) => {
-                        out.extend_from_slice(&v);
+                        // Redacting a broken value can leave a well-formed line
+                        // (`{"\u0070wd=x":"\c"}` -> `{"\u0070wd=x":"[REDACTED]"}`) whose escapes
+                        // the raw pass could not read: it is walked too, as a second pass would
+                        // walk it. (Findings of the walk point into the rewritten line.)
+                        let (vb, vcr) = strip_cr(&v);
+                        if self.scrub_structured(vb, &mut st.work, &mut out) != Some(true) {
+                            out.clear();
+                            out.extend_from_slice(&v);
+                        } else if vcr {
+                            out.push(b'\r');
+                        }
                         true
                     }
                     None => false,
