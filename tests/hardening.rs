@@ -553,3 +553,14 @@ fn fuzz_a_broken_json_line_that_redaction_mends_is_walked_too() {
     let out = format_idempotent(Format::Json, br#"{"\u0070wd=pwd":"\c"}"#);
     assert_eq!(out, br#"{"\u0070wd=[REDACTED]":"[REDACTED]"}"#);
 }
+
+#[test]
+fn fuzz_an_open_logfmt_quote_does_not_hide_the_lines_secret_values() {
+    // fuzz/regressions/format_logfmt/crash-ac94bb…: with an unterminated quote anywhere, the
+    // logfmt reader gave up on the line, so `apikey=[Bearer` (a value the core skips as nested
+    // JSON) was left, and `X="` was read as a Bearer credential instead. Once redacted, the
+    // line parsed, and the second pass redacted the key's value. An open quote now runs to the
+    // end of the line, as the core reads it.
+    assert_eq!(format_idempotent(Format::Logfmt, br#"apikey=[Bearer X=""#), br#"apikey=[REDACTED] X=""#);
+    assert_eq!(format_idempotent(Format::Logfmt, br#"password={a,b} msg="open"#), br#"password=[REDACTED] msg="open"#);
+}

@@ -718,7 +718,7 @@ impl<'a> FormatScrubber<'a> {
                 out.extend_from_slice(&new);
                 Some(true)
             }
-            Class::Logfmt => self.scrub_logfmt(work, body, out),
+            Class::Logfmt => Some(self.scrub_logfmt(work, body, out)),
             Class::Raw => match work.scrub_text(self, body, None, 0) {
                 Some(v) => {
                     out.extend_from_slice(&v);
@@ -765,18 +765,17 @@ impl<'a> FormatScrubber<'a> {
 
     fn logfmt_needs_quotes(&self, line: &[u8]) -> bool {
         let mut ps = Vec::new();
-        if logfmt::pairs(line, &mut ps).is_none() {
-            return false;
-        }
+        logfmt::pairs(line, &mut ps);
         ps.iter().any(|p| {
             !p.quoted && self.is_secret_key(&line[p.key.clone()]) && logfmt::needs_quotes(&line[p.value.clone()])
         })
     }
 
-    /// See the `logfmt` submodule.
-    fn scrub_logfmt(&self, work: &mut Work, line: &[u8], out: &mut Vec<u8>) -> Option<bool> {
+    /// See the `logfmt` submodule. Appends the rewritten line to `out` and returns `true`, or
+    /// returns `false` when nothing changed.
+    fn scrub_logfmt(&self, work: &mut Work, line: &[u8], out: &mut Vec<u8>) -> bool {
         let mut ps = Vec::new();
-        logfmt::pairs(line, &mut ps)?;
+        logfmt::pairs(line, &mut ps);
         let (mut wrapped, mut map) = (Vec::with_capacity(line.len() + 16), Vec::with_capacity(line.len() + 16));
         let mut quoted_idx = Vec::new();
         let mut prev = 0;
@@ -794,18 +793,20 @@ impl<'a> FormatScrubber<'a> {
         wrapped.extend_from_slice(&line[prev..]);
         map.extend((prev..=line.len()).map(|x| x as u32));
         let Some(new) = work.scrub_text(self, &wrapped, Some(&map), 0) else {
-            return Some(false);
+            return false;
         };
         // Take the added quotes off again where the rewritten value needs none.
         let mut ps2 = Vec::new();
-        if logfmt::pairs(&new, &mut ps2).is_none() || ps2.len() != ps.len() {
+        logfmt::pairs(&new, &mut ps2);
+        if ps2.len() != ps.len() {
             out.extend_from_slice(&new);
-            return Some(true);
+            return true;
         }
         let mut prev = 0;
         for &i in &quoted_idx {
             let p = &ps2[i];
-            if !p.quoted {
+            // Not quoted, or its quote no longer closed (the rewrite ran past it): left as is.
+            if !p.quoted || p.value.end >= new.len() {
                 continue;
             }
             if let Some(v) = logfmt::unquoted(&new[p.value.clone()]) {
@@ -815,7 +816,7 @@ impl<'a> FormatScrubber<'a> {
             }
         }
         out.extend_from_slice(&new[prev..]);
-        Some(true)
+        true
     }
 
     // === CRI partial lines ===
