@@ -718,3 +718,182 @@ fn stdin_to_stdout_runs_like_a_pipe_and_exits_at_the_end() {
         String::from_utf8(out).unwrap().lines().filter(|l| l.starts_with('w')).map(str::to_string).collect();
     assert_per_writer_order(&got, &[1000], &token);
 }
+
+// === socket adversaries (issue 8), in a child process so its memory is its own ===
+
+/// A sidecar in a child process (`child_serve_entry`), diagnostics at `trace` into a file.
+/// Killed if the test fails before [`ChildServer::stop`].
+struct ChildServer {
+    child: Option<std::process::Child>,
+    stderr: std::path::PathBuf,
+}
+
+impl ChildServer {
+    fn start(dir: &Path, toml: &str) -> ChildServer {
+        Self::start_with_umask(dir, toml, None)
+    }
+
+    /// With `umask`, the child runs under `sh -c 'umask … && exec …'`.
+    fn start_with_umask(dir: &Path, toml: &str, umask: Option<&str>) -> ChildServer {
+        let config = dir.join("serve.toml");
+        std::fs::write(&config, toml).unwrap();
+        let stderr = dir.join("stderr.log");
+        let exe = std::env::current_exe().unwrap();
+        let mut cmd = match umask {
+            Some(m) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("umask {m} && exec \"$0\" \"$@\"")]).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
+        let child = cmd
+            .args(["--exact", "child_serve_entry", "--nocapture", "--test-threads=1", "-q"])
+            .env(CHILD_ENV, &config)
+            .env("LOGSCRUB_LOG", "trace")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        ChildServer { child: Some(child), stderr }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// A `/proc/<pid>/status` field in KiB (`VmRSS`, `VmHWM`: the peak resident set).
+    fn kib(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap_or_else(|| panic!("no {field}"));
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// SIGTERM, then the exit (which must be clean) and the diagnostics.
+    fn stop(mut self) -> String {
+        let mut child = self.child.take().unwrap();
+        assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+        let t0 = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(20), "no exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stderr = String::from_utf8_lossy(&std::fs::read(&self.stderr).unwrap()).into_owned();
+        assert!(status.success(), "exit {status:?}: {stderr}");
+        stderr
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// `n` random ASCII letters and digits.
+fn alnum(n: usize) -> String {
+    use rand::Rng;
+    use rand::distributions::Alphanumeric;
+    rand::thread_rng().sample_iter(Alphanumeric).take(n).map(char::from).collect()
+}
+
+/// 100 clients send a line one byte every 200 ms (2.2 s), then go silent; meanwhile 20 other
+/// clients send 4,000 lines. The fast lines all arrive while the slow clients still trickle
+/// (no head-of-line blocking); the slow ones stay open while they trickle (`--idle-timeout`
+/// counts silence, not age), are closed about 1 s after their last byte, and their partial
+/// lines come out scrubbed: `token=<secret>` redacted by its key, and a GitHub-token prefix cut
+/// by the timeout (no rule matches it) replaced by the marker, fail closed. Memory stays flat.
+#[test]
+fn slow_clients_neither_block_others_nor_outlive_the_idle_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("app.sock");
+    let out = dir.path().join("out.log");
+    let server = ChildServer::start(
+        dir.path(),
+        &format!(
+            "idle_timeout = 1\nshutdown_timeout = 5\n[inputs.app]\nspec = \"unix:{}\"\n[outputs.out]\nspec = \"file:{}\"\n",
+            sock.display(),
+            out.display()
+        ),
+    );
+    wait_until("the socket", Duration::from_secs(10), || UnixStream::connect(&sock).is_ok());
+    let rss_start = server.kib("VmRSS");
+
+    let secret = alnum(6);
+    let slow_line = format!("token={secret}");
+    let ghp_tail = alnum(20);
+    let mut slow: Vec<UnixStream> = (0..100).map(|_| UnixStream::connect(&sock).unwrap()).collect();
+    let mut cut = UnixStream::connect(&sock).unwrap();
+    cut.write_all(format!("cut ghp_{ghp_tail}").as_bytes()).unwrap();
+
+    let token = mint();
+    let (writers, n) = (20, 200);
+    let t0 = Instant::now();
+    let fast = std::thread::spawn({
+        let (sock, token, out) = (sock.clone(), token.clone(), out.clone());
+        move || {
+            std::thread::sleep(Duration::from_millis(300));
+            for w in 0..writers {
+                UnixStream::connect(&sock).unwrap().write_all(&payload(w, 0, n, &token)).unwrap();
+            }
+            wait_lines(&out, writers * n, Duration::from_secs(10));
+            t0.elapsed()
+        }
+    });
+    let (mut rss_mid, mut last_byte) = (0, Instant::now());
+    for (i, b) in slow_line.bytes().enumerate() {
+        if i > 0 {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        for c in &mut slow {
+            c.write_all(&[b]).unwrap();
+        }
+        last_byte = Instant::now();
+        if i == slow_line.len() / 2 {
+            rss_mid = server.kib("VmRSS");
+        }
+    }
+    let trickle = t0.elapsed();
+    let fast_done = fast.join().unwrap();
+    assert!(fast_done < trickle, "fast clients waited for slow ones: {fast_done:?} (trickle {trickle:?})");
+
+    // Closed by the server about a second after the last byte, not before.
+    let mut first_eof = None;
+    for c in slow.iter_mut().chain([&mut cut]) {
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(c.read(&mut buf).unwrap(), 0, "the server closes an idle connection");
+        first_eof.get_or_insert(last_byte.elapsed());
+    }
+    let first_eof = first_eof.unwrap();
+    assert!(first_eof >= Duration::from_millis(900), "closed {first_eof:?} after the last byte");
+    assert!(first_eof < Duration::from_secs(4), "closed {first_eof:?} after the last byte");
+
+    let got = wait_lines(&out, writers * n + slow.len() + 1, Duration::from_secs(10));
+    let rss_end = server.kib("VmRSS");
+    let hwm = server.kib("VmHWM");
+    let stderr = server.stop();
+    let all = got.join("\n");
+    assert!(!all.contains(&secret) && !all.contains(&ghp_tail), "a partial secret leaked");
+    assert_eq!(got.iter().filter(|l| *l == "token=[REDACTED]").count(), slow.len());
+    assert_eq!(got.iter().filter(|l| *l == "cut [REDACTED]").count(), 1, "the cut run is masked");
+    let fast_lines: Vec<String> = got.iter().filter(|l| l.starts_with('w')).cloned().collect();
+    assert_per_writer_order(&fast_lines, &[n; 20], &token);
+    assert!(stderr.contains("closing an idle connection"), "{stderr}");
+    for s in [&secret, &ghp_tail, &signature(&token).to_string()] {
+        assert!(!stderr.contains(s.as_str()), "diagnostics hold input");
+    }
+    eprintln!(
+        "slow clients: VmRSS {rss_start} KiB at start, {rss_mid} KiB mid-trickle (101 slow connections), \
+         {rss_end} KiB at the end; VmHWM {hwm} KiB; fast lines done after {fast_done:?}, trickle {trickle:?}, \
+         idle close {first_eof:?} after the last byte"
+    );
+    assert!(rss_mid < rss_start + 32 * 1024, "slow connections cost {} KiB", rss_mid - rss_start);
+    assert!(hwm < 128 * 1024, "peak RSS {hwm} KiB");
+}

@@ -11,6 +11,25 @@
 //! quiet for [`DRAIN_QUIET`], closes, or the input deadline passes; its partial last line is
 //! then queued with a `\n`. Followed files are read to their end. Only then do the queues
 //! close behind the last batch.
+//!
+//! # Partial lines
+//!
+//! A connection's partial last line is scrubbed and queued with a `\n` when it ends. When its
+//! client ended it (end of file), that is all. When the server did (`--idle-timeout`, the
+//! drain above, a read error), the line was cut mid-way: fail closed, a run of token bytes at
+//! its end that no finding reached is replaced by the marker, since it may be the start of a
+//! secret whose rest never came ([`Source::finish_cut`]).
+//!
+//! # Limits
+//!
+//! Each connection holds one read buffer (64 KiB reserved, up to `max_line` for a long line);
+//! at most `--max-connections` are open per input. Further clients wait in the kernel's
+//! listen backlog (`net.core.somaxconn` for a Unix socket, 128 for TCP), unread, until a
+//! connection closes, while the open ones keep being served; logscrub refuses none (past the
+//! backlog the kernel holds a Unix client in `connect`, and drops a TCP SYN, which the client
+//! sends again). `--idle-timeout` closes a connection silent that long (a client trickling a
+//! byte now and then stays open: the timeout is for silence); a connection's memory does not
+//! grow while it trickles.
 
 pub(crate) mod file;
 
@@ -80,6 +99,8 @@ pub(crate) async fn read_stream<R: AsyncRead + Unpin>(mut rdr: R, sh: &InputShar
     let mut src = sh.source();
     let mut shutdown = sh.shutdown.clone();
     let idle = sh.idle_timeout;
+    // Whether we end the stream (idle, drain, error) rather than its writer (end of file).
+    let mut cut = true;
     loop {
         let read = if let Some(deadline) = shutdown.deadline() {
             let until = (Instant::now() + DRAIN_QUIET).min(deadline);
@@ -98,7 +119,10 @@ pub(crate) async fn read_stream<R: AsyncRead + Unpin>(mut rdr: R, sh: &InputShar
             }
         };
         match read {
-            Ok(0) => break,
+            Ok(0) => {
+                cut = false;
+                break;
+            }
             Ok(_) => src.pump(None).await,
             Err(e) => {
                 sh.metrics.inputs[sh.idx].errors.fetch_add(1, Relaxed);
@@ -107,7 +131,11 @@ pub(crate) async fn read_stream<R: AsyncRead + Unpin>(mut rdr: R, sh: &InputShar
             }
         }
     }
-    src.finish(None).await;
+    if cut {
+        src.finish_cut().await;
+    } else {
+        src.finish(None).await;
+    }
 }
 
 /// A bound listener.
