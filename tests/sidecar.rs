@@ -897,3 +897,159 @@ fn slow_clients_neither_block_others_nor_outlive_the_idle_timeout() {
     assert!(rss_mid < rss_start + 32 * 1024, "slow connections cost {} KiB", rss_mid - rss_start);
     assert!(hwm < 128 * 1024, "peak RSS {hwm} KiB");
 }
+
+/// A loopback port that was free a moment ago (for the child's metrics address).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Every label value in a metrics text: the configured names, finding kinds and reload
+/// results, never anything read from a client.
+fn assert_labels_are_names(text: &str, allowed: &[&str]) {
+    for l in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some((_, labels)) = l.split_once('{') else { continue };
+        let labels = labels.split_once('}').unwrap().0;
+        for pair in labels.split(',') {
+            let (k, v) = pair.split_once('=').unwrap();
+            let v = v.trim_matches('"');
+            let kinds = ["jws", "jwe", "unsecured", "bearer", "basic", "secret_key", "pattern", "ok", "error"];
+            assert!(allowed.contains(&v) || kinds.contains(&v), "label {k}={v:?} in {l}");
+        }
+    }
+}
+
+/// `--max-connections 16`: 16 silent clients hold every slot; a 17th client's line waits in
+/// the listen backlog (not refused, not read) while metrics still answer; when one slot frees,
+/// it is served. Then 10,000 short connections from 32 threads (twice the limit at once) each
+/// send one line: every line arrives, once, and peak RSS stays small.
+#[test]
+fn connections_beyond_the_limit_wait_and_ten_thousand_short_ones_all_get_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("app.sock");
+    let out = dir.path().join("out.log");
+    let maddr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let server = ChildServer::start(
+        dir.path(),
+        &format!(
+            "max_connections = 16\nshutdown_timeout = 5\nmetrics_addr = \"{maddr}\"\n[inputs.app]\nspec = \"unix:{}\"\n\
+             [outputs.out]\nspec = \"file:{}\"\n",
+            sock.display(),
+            out.display()
+        ),
+    );
+    wait_until("the metrics", Duration::from_secs(10), || TcpStream::connect(maddr).is_ok());
+    wait_until("the socket", Duration::from_secs(10), || UnixStream::connect(&sock).is_ok());
+    let hwm_start = server.kib("VmHWM");
+
+    let held: Vec<UnixStream> = (0..16).map(|_| UnixStream::connect(&sock).unwrap()).collect();
+    wait_until("16 open connections", Duration::from_secs(5), || {
+        metric(&http(maddr, "GET", "/metrics").1, "logscrub_connections{input=\"app\"}") == 16
+    });
+    let mut extra = UnixStream::connect(&sock).expect("a client beyond the limit can connect (backlog)");
+    extra.write_all(b"queued line password=hunter2\n").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(read_lines(&out).is_empty(), "a 17th connection was read while 16 were open");
+    assert_eq!(http(maddr, "GET", "/healthz"), (200, "ok\n".to_string()), "metrics answer at the limit");
+    drop(held);
+    assert_eq!(wait_lines(&out, 1, Duration::from_secs(5)), ["queued line password=[REDACTED]"]);
+    drop(extra);
+
+    let (threads, per) = (32, 10_000 / 32 + 1);
+    let total = threads * per;
+    let token = mint();
+    let t0 = Instant::now();
+    std::thread::scope(|s| {
+        for w in 0..threads {
+            let (sock, token) = (&sock, &token);
+            s.spawn(move || {
+                for seq in 0..per {
+                    let mut c = UnixStream::connect(sock).unwrap();
+                    c.write_all(format!("{}\n", line(w, seq, token)).as_bytes()).unwrap();
+                }
+            });
+        }
+    });
+    let got = wait_lines(&out, 1 + total, Duration::from_secs(60));
+    let took = t0.elapsed();
+    let hwm = server.kib("VmHWM");
+    let text = http(maddr, "GET", "/metrics").1;
+    // The probe that waited for the socket, 16 held, 1 queued, then the short ones.
+    assert_eq!(metric(&text, "logscrub_connections_total{input=\"app\"}"), 1 + 16 + 1 + total as u64);
+    assert_labels_are_names(&text, &["app", "out"]);
+    assert!(!text.contains(signature(&token)) && !text.contains("hunter2"));
+    let stderr = server.stop();
+    assert!(!stderr.contains(signature(&token)) && !stderr.contains("hunter2"), "diagnostics hold input");
+    let mut short: Vec<String> = got[1..].to_vec();
+    // Connections of one writer may be accepted out of order: sort each writer's lines by seq.
+    short.sort_by_key(|l| {
+        let (w, rest) = l.split_once(" seq=").unwrap();
+        (w.to_string(), rest.split_once(' ').unwrap().0.parse::<usize>().unwrap())
+    });
+    assert_per_writer_order(&short, &vec![per; threads], &token);
+    eprintln!("{total} short connections in {took:?}; VmHWM {hwm_start} KiB after start, {hwm} KiB after");
+    assert!(hwm < 128 * 1024, "peak RSS {hwm} KiB");
+}
+
+/// The soft limit on open files of this process.
+fn open_files_limit() -> u64 {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
+    line.split_whitespace().nth(3).unwrap().parse().unwrap_or(u64::MAX)
+}
+
+/// 10,000 connections open at once (`--max-connections 10000`), each sending one line and
+/// staying open: all lines arrive, and peak RSS is recorded (each connection holds a 64 KiB
+/// read buffer, mostly untouched). Scaled down when the open-file limit is lower.
+#[test]
+fn ten_thousand_open_connections_each_get_their_line_through() {
+    let want = 10_000usize;
+    let n = want.min(open_files_limit().saturating_sub(200) as usize);
+    if n < want {
+        eprintln!("open-file limit {}: {n} connections instead of {want}", open_files_limit());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("app.sock");
+    let out = dir.path().join("out.log");
+    let maddr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let server = ChildServer::start(
+        dir.path(),
+        &format!(
+            "max_connections = {want}\nshutdown_timeout = 5\nmetrics_addr = \"{maddr}\"\n[inputs.app]\nspec = \"unix:{}\"\n\
+             [outputs.out]\nspec = \"file:{}\"\n",
+            sock.display(),
+            out.display()
+        ),
+    );
+    wait_until("the metrics", Duration::from_secs(10), || TcpStream::connect(maddr).is_ok());
+    wait_until("the socket", Duration::from_secs(10), || UnixStream::connect(&sock).is_ok());
+    let hwm_start = server.kib("VmHWM");
+    let token = mint();
+    let t0 = Instant::now();
+    let conns: Vec<UnixStream> = (0..n)
+        .map(|i| {
+            let mut c = UnixStream::connect(&sock).unwrap();
+            c.write_all(format!("{}\n", line(0, i, &token)).as_bytes()).unwrap();
+            c
+        })
+        .collect();
+    let got = wait_lines(&out, n, Duration::from_secs(60));
+    let took = t0.elapsed();
+    let open = metric(&http(maddr, "GET", "/metrics").1, "logscrub_connections{input=\"app\"}");
+    let (rss, hwm) = (server.kib("VmRSS"), server.kib("VmHWM"));
+    drop(conns);
+    wait_until("every connection closed", Duration::from_secs(10), || {
+        metric(&http(maddr, "GET", "/metrics").1, "logscrub_connections{input=\"app\"}") == 0
+    });
+    let rss_after = server.kib("VmRSS");
+    let stderr = server.stop();
+    assert!(!stderr.contains(signature(&token)), "diagnostics hold input");
+    assert_eq!(open, n as u64, "every connection open at once");
+    let mut got = got;
+    got.sort_by_key(|l| l.split_once(" seq=").unwrap().1.split_once(' ').unwrap().0.parse::<usize>().unwrap());
+    assert_per_writer_order(&got, &[n], &token);
+    eprintln!(
+        "{n} open connections: lines through in {took:?}; VmHWM {hwm_start} KiB after start, VmRSS {rss} KiB \
+         and VmHWM {hwm} KiB with all open, VmRSS {rss_after} KiB after they closed"
+    );
+    assert!(hwm < 512 * 1024, "peak RSS {hwm} KiB");
+}
