@@ -1053,3 +1053,73 @@ fn ten_thousand_open_connections_each_get_their_line_through() {
     );
     assert!(hwm < 512 * 1024, "peak RSS {hwm} KiB");
 }
+
+/// The socket file has its mode from the moment it appears at its path, whatever the umask
+/// (it is bound in a private directory and renamed into place): run under `umask 000`, where a
+/// socket bound in place would be connectable by anyone until its `chmod` (when it was, the
+/// thread watching the path below saw mode 777 in one run of five). Nothing is left
+/// beside it, a stale socket file is replaced, and a path that is not a socket is refused.
+#[test]
+fn the_socket_has_its_mode_under_any_umask_and_nothing_else_is_left() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("app.sock");
+    // A stale socket from an earlier run (mode 0600 too, so that any other mode seen below is
+    // the new socket's).
+    drop(std::os::unix::net::UnixListener::bind(&sock).unwrap());
+    std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = dir.path().join("out.log");
+    let config = format!(
+        "shutdown_timeout = 5\n[inputs.app]\nspec = \"unix:{}\"\n[outputs.out]\nspec = \"file:{}\"\n",
+        sock.display(),
+        out.display()
+    );
+    // Watches the path from before the server starts until it accepts: every socket seen
+    // there must already have mode 0600.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = std::thread::spawn({
+        let (sock, done) = (sock.clone(), done.clone());
+        move || {
+            let mut seen = std::collections::BTreeSet::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(m) = std::fs::symlink_metadata(&sock) {
+                    seen.insert(format!("{:o}", m.permissions().mode() & 0o777));
+                }
+            }
+            seen
+        }
+    });
+    let server = ChildServer::start_with_umask(dir.path(), &config, Some("000"));
+    wait_until("the socket", Duration::from_secs(10), || UnixStream::connect(&sock).is_ok());
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seen = watcher.join().unwrap();
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["600"], "modes seen at the socket path under umask 000");
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["app.sock", "out.log", "serve.toml", "stderr.log"], "a private directory was left behind");
+    server.stop();
+    assert!(!sock.exists(), "the socket file is removed at shutdown");
+
+    // A regular file where the socket should go is not replaced: the server does not start.
+    std::fs::write(&sock, "not a socket").unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.inputs = vec![InputConfig::new(InputSpec::Unix(sock.clone())).named("app")];
+    let err = sidecar::spawn(cfg, None).unwrap_err().to_string();
+    assert!(err.contains("not a socket"), "{err}");
+    assert_eq!(std::fs::read(&sock).unwrap(), b"not a socket");
+}
+
+/// `tcp:PORT` listens on loopback only; metrics are off unless an address is given.
+#[test]
+fn tcp_inputs_listen_on_loopback_by_default_and_metrics_are_off() {
+    assert_eq!(SidecarConfig::default().metrics_addr, None);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.inputs = vec![InputConfig::new("tcp:0".parse().unwrap()).named("tcp")];
+    let running = sidecar::spawn(cfg, None).unwrap();
+    let addr = running.tcp_addr("tcp").unwrap();
+    assert_eq!(addr.ip(), std::net::IpAddr::from([127, 0, 0, 1]), "{addr}");
+    assert!(running.metrics_addr().is_none());
+    running.stop().unwrap();
+}

@@ -145,6 +145,26 @@ pub(crate) enum Listener {
     Unix(UnixListener, PathBuf),
 }
 
+/// Creates a new directory in `dir` that only this process's user can enter (mode 0700;
+/// creation fails rather than reuse an existing one), with a short name so the socket path
+/// inside it stays short.
+fn private_dir(dir: &Path) -> io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let mut last = None;
+    for i in 0..8u32 {
+        let name =
+            format!(".ls{:x}", (seed ^ std::process::id().rotate_left(16)).wrapping_add(i.wrapping_mul(0x9e37_79b9)));
+        let p = dir.join(name);
+        match std::fs::DirBuilder::new().mode(0o700).create(&p) {
+            Ok(()) => return Ok(p),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no private directory")))
+}
+
 enum Conn {
     Tcp(TcpStream),
     Unix(UnixStream),
@@ -153,6 +173,12 @@ enum Conn {
 impl Listener {
     /// Binds a Unix socket: a stale socket file is removed first (anything else at `path` is
     /// an error), and the file gets `mode`.
+    ///
+    /// `bind` creates the file with the mode the umask leaves (0777 & !umask), so between
+    /// `bind` and `chmod` a client that `mode` shuts out could connect, and stay connected.
+    /// The socket is therefore bound inside a new directory only this process can enter
+    /// (0700), given its mode there, and renamed into place: at `path` it has `mode` from the
+    /// start. (Only if that longer path does not fit a socket address is it bound in place.)
     pub(crate) fn bind_unix(path: &Path, mode: u32) -> io::Result<Listener> {
         use std::os::unix::fs::{FileTypeExt, PermissionsExt};
         match std::fs::symlink_metadata(path) {
@@ -163,8 +189,25 @@ impl Listener {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        let l = UnixListener::bind(path)?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        let perms = || std::fs::Permissions::from_mode(mode);
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let private = private_dir(dir)?;
+        let tmp = private.join("s");
+        let bound = UnixListener::bind(&tmp).and_then(|l| {
+            std::fs::set_permissions(&tmp, perms()).and_then(|()| std::fs::rename(&tmp, path)).map(|()| l)
+        });
+        let _ = std::fs::remove_file(&tmp);
+        let _ = std::fs::remove_dir(&private);
+        let l = match bound {
+            Ok(l) => l,
+            // A path near the socket address limit (108 bytes): bind in place.
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+                let l = UnixListener::bind(path)?;
+                std::fs::set_permissions(path, perms())?;
+                l
+            }
+            Err(e) => return Err(e),
+        };
         Ok(Listener::Unix(l, path.to_path_buf()))
     }
 
