@@ -60,6 +60,96 @@ RULES_SEEDS = {
 }
 
 
+# Format targets (check_format in src/lib.rs): a control byte (bit 7: a small CRI cap), then
+# lines; a line starting with \x01..\x04 is wrapped into the format by the target itself.
+TIME = b"2024-05-01T10:00:00.000000001Z"
+
+
+def go(s: str) -> bytes:
+    """A JSON string body as Go's encoding/json (Docker's json-file driver) writes it."""
+    out = json.dumps(s, ensure_ascii=False)[1:-1]
+    for c, e in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        out = out.replace(c, e)
+    return out.encode()
+
+
+def docker(msg: str, nl: bool = True) -> bytes:
+    log = go(msg + ("\n" if nl else ""))
+    return b'{"log":"' + log + b'","stream":"stdout","time":"' + TIME + b'"}'
+
+
+def cri(stream: str, tag: str, msg: bytes) -> bytes:
+    return TIME + b" " + stream.encode() + b" " + tag.encode() + b" " + msg
+
+
+BEARER = "Authorization: Bearer " + JWS
+APP_JSON = json.dumps({"user": "bob", "password": "p\"w", "id_token": JWS}, separators=(",", ":"))
+FORMAT_SEEDS = {
+    "format_json": {
+        "objects": b"\x00" + b"\n".join([
+            b'{"level":"info","password":"hunter2","msg":"GET /cb?access_token=abc&x=1"}',
+            b'{"user":{"ssn":"123-45-6789","phone":"555"},"email":["a@b.example"],"n":-1.5e3}',
+            b'{"msg":"\\u0070assword=hunter2 \\t Bearer\\tabc","esc":"a\\/b\\\\c"}',
+            b'{"nested":"{\\"token\\":\\"abc\\"}","token":12345,"t":null,"ok":true}',
+            ('{"auth":"' + BEARER + '","jwe":"' + JWE + '"}').encode(),
+            b'{"truncated":"password=x',
+            b"not json password=hunter2",
+        ]),
+        "shaped": b"\x00" + b"\n".join([
+            b"\x01password=hunter2 <b> & " + BEARER.encode(),
+            b"\x02db_password=p4ss,w0rd",
+            b"\x02client_secret=" + JWS.encode(),
+            b"\x03123-45-6789",
+        ]) + b"\n",
+    },
+    "format_docker": {
+        "lines": b"\x00" + b"\n".join([
+            docker("GET /cb?access_token=abc&state=1 <ok>"),
+            docker(BEARER),
+            docker(APP_JSON),
+            docker("cut at 16 KiB password=hun", nl=False),
+            docker("tab after key: password:\thunter2 and Bearer\tabc"),
+            b'{"log":"\\u0070assword=hunter2\\n","stream":"stderr","time":"' + TIME + b'"}',
+            b'{"log":"t=' + JWS[:12].encode() + b"\\/" + JWS[12:].encode() + b'\\n","stream":"stdout"}',
+            b'{"log":"broken \\x escape","stream":"stdout"}',
+        ]) + b"\n",
+        "shaped": b"\x00" + b"\n".join([
+            b"\x01password=hunter2 <b>&amp;",
+            b"\x02" + APP_JSON.encode(),
+            b"\x01" + b"\xff\xfe invalid utf-8 token=" + JWS.encode(),
+        ]),
+    },
+    "format_cri": {
+        "partials": b"\x00" + b"\n".join([
+            cri("stdout", "P", b"Authorization: Bearer " + JWS[:20].encode()),
+            cri("stderr", "F", b"interleaved password=hunter2"),
+            cri("stdout", "P", JWS[20:50].encode()),
+            cri("stdout", "F", JWS[50:].encode() + b" done"),
+            cri("stdout", "F", APP_JSON.encode()),
+            TIME + b" stdout F",
+            b"not a cri line token=abc",
+        ]) + b"\n",
+        "never_full": b"\x83" + b"\n".join(
+            [cri("stdout", "P", b"password=" + (b"A" * 40))] * 6 + [cri("stderr", "F", b"other")]),
+        "shaped": b"\x00" + b"\n".join([
+            b"\x01id_token=" + JWS[:30].encode(),
+            b"\x03secret=abc",
+            b"\x02" + JWS[30:].encode(),
+            b"\x04",
+        ]),
+    },
+    "format_logfmt": {
+        "pairs": b"\x00" + b"\n".join([
+            b'ts=1 level=info msg="a \\"b\\" c" password=p4ss,w0rd;x user=bob',
+            b"token={\"a\":1} api_key=[x,y] secret=ok",
+            b'authorization="Bearer ' + JWS.encode() + b'" client_secret=a\\b',
+            b"password=*** token=null msg=plain",
+            b'open="unterminated password=x',
+        ]) + b"\n",
+    },
+}
+
+
 def write(target: str, name: str, data: bytes) -> None:
     d = CORPUS / target
     d.mkdir(parents=True, exist_ok=True)
@@ -82,6 +172,9 @@ def main() -> None:
         write("jwt_parse", f"tok{i}", struct.pack("<H", 2) + b"x " + t.encode() + b". y")
     for name, data in RULES_SEEDS.items():
         write("rules_parse", name, data)
+    for target, seeds in FORMAT_SEEDS.items():
+        for name, data in seeds.items():
+            write(target, name, data)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use logscrub::format::{ChunkInfo, Format, FormatScrubber, FormatState};
 use logscrub::frame::{FrameConfig, Framer};
 use logscrub::io::stream::scrub_stream;
 use logscrub::{Rules, Scratch, Scrubber, Stats};
@@ -496,4 +497,323 @@ fn fuzz_a_value_followed_by_stars_is_judged_the_same_on_both_passes() {
     // is left; the key `id_token` then gets `***h~~bG.` redacted. On the second pass the
     // `***` is gone, and `~~~~id_token=` is redacted as a Basic credential.
     idempotent(b"basic ~~~~id_token=***h~~bG.");
+}
+
+// ---- regressions from fuzzing the log formats (fuzz/ targets format_*) ---------------------------
+
+/// Scrubs `input` in `format` (one chunk, then the end of the input); asserts a second pass
+/// changes nothing; returns the output.
+fn format_idempotent(format: Format, input: &[u8]) -> Vec<u8> {
+    let run = |input: &[u8]| {
+        let fmt = FormatScrubber::new(scrubber(), format, 8 << 20);
+        let mut st = FormatState::default();
+        let mut out = bounded("scrub_chunk", || fmt.scrub_chunk(input, &mut st, ChunkInfo::default()).to_vec());
+        out.extend_from_slice(&fmt.finish(&mut st).to_vec());
+        out
+    };
+    let once = run(input);
+    let twice = run(&once);
+    assert!(
+        twice == once,
+        "{format}: not idempotent\nin:    {}\nonce:  {}\ntwice: {}",
+        input.escape_ascii(),
+        once.escape_ascii(),
+        twice.escape_ascii()
+    );
+    once
+}
+
+#[test]
+fn fuzz_a_json_key_is_scrubbed_like_a_value() {
+    // fuzz/regressions/format_json/crash-dea70d…, format_docker/crash-f6ff17…: a line with an
+    // escape that can hide a secret (`\\`, `\u0070`) is walked member by member, and the walk
+    // scrubbed values only; a line without one is scrubbed raw, keys included. So
+    // `{"Bearer _secret":"\\"}` kept its key on the first pass and lost it on the second, and
+    // a map keyed by a token kept the token whenever some value had such an escape.
+    assert_eq!(
+        format_idempotent(Format::Json, br#"{"Bearer _secret":"\\","n":1}"#),
+        br#"{"Bearer [REDACTED]":"[REDACTED]","n":1}"#
+    );
+    let out = format_idempotent(Format::Auto, br#"{"":"passwd:\"\\","token:e":""}"#);
+    assert_eq!(out, br#"{"":"passwd:\"[REDACTED]","token:[REDACTED]":""}"#);
+    let (tok, sig) = jws(HS256, br#"{"sub":"alice"}"#, 51);
+    let line = format!(r#"{{"sessions":{{"{tok}":{{"user":"b\u006fb"}}}}}}"#);
+    for f in [Format::Json, Format::Auto] {
+        let out = format_idempotent(f, line.as_bytes());
+        assert!(!contains(&out, sig.as_bytes()) && contains(&out, br#""user":"b\u006fb""#), "{}", out.escape_ascii());
+    }
+}
+
+#[test]
+fn fuzz_a_broken_json_line_that_redaction_mends_is_walked_too() {
+    // fuzz/regressions/format_json/crash-4f47eb…: `"\c"` is no JSON escape, so the line was
+    // scrubbed raw, which redacted that value (it follows the key `pwd`) and so made the line
+    // valid JSON; a second pass then walked it and decoded the key `\u0070wd=pwd` to
+    // `pwd=pwd`, a secret the raw pass could not see. Such a line is now walked at once.
+    let out = format_idempotent(Format::Json, br#"{"\u0070wd=pwd":"\c"}"#);
+    assert_eq!(out, br#"{"\u0070wd=[REDACTED]":"[REDACTED]"}"#);
+}
+
+#[test]
+fn fuzz_an_open_logfmt_quote_does_not_hide_the_lines_secret_values() {
+    // fuzz/regressions/format_logfmt/crash-ac94bb…: with an unterminated quote anywhere, the
+    // logfmt reader gave up on the line, so `apikey=[Bearer` (a value the core skips as nested
+    // JSON) was left, and `X="` was read as a Bearer credential instead. Once redacted, the
+    // line parsed, and the second pass redacted the key's value. An open quote now runs to the
+    // end of the line, as the core reads it.
+    assert_eq!(format_idempotent(Format::Logfmt, br#"apikey=[Bearer X=""#), br#"apikey=[REDACTED] X=""#);
+    assert_eq!(format_idempotent(Format::Logfmt, br#"password={a,b} msg="open"#), br#"password=[REDACTED] msg="open"#);
+}
+
+// ---- the container runs unprivileged (deploy/) ---------------------------------------------------
+
+/// A YAML value, as far as the manifests under `deploy/k8s` use YAML: block maps and lists,
+/// flow maps and lists (`{ drop: [ALL] }`), plain and quoted scalars; block scalars (`|`) are
+/// kept as `Str("|")` (their text is checked elsewhere: `tests/sidecar.rs`).
+#[derive(Debug, Clone, PartialEq)]
+enum Yaml {
+    Map(Vec<(String, Yaml)>),
+    List(Vec<Yaml>),
+    Str(String),
+}
+
+impl Yaml {
+    fn get(&self, key: &str) -> Option<&Yaml> {
+        match self {
+            Yaml::Map(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// `a.b.c`
+    fn at(&self, path: &str) -> Option<&Yaml> {
+        path.split('.').try_fold(self, |y, k| y.get(k))
+    }
+
+    fn str(&self) -> Option<&str> {
+        match self {
+            Yaml::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn list(&self) -> &[Yaml] {
+        match self {
+            Yaml::List(l) => l,
+            _ => &[],
+        }
+    }
+}
+
+struct YLine {
+    indent: usize,
+    text: String,
+}
+
+/// The documents of a manifest file.
+fn yaml_docs(text: &str) -> Vec<Yaml> {
+    let mut docs = Vec::new();
+    for doc in text.split("\n---\n") {
+        let mut lines: Vec<YLine> = Vec::new();
+        let mut block: Option<usize> = None;
+        for raw in doc.lines() {
+            let indent = raw.len() - raw.trim_start().len();
+            let t = raw.trim();
+            if let Some(b) = block {
+                if t.is_empty() || indent > b {
+                    continue;
+                }
+                block = None;
+            }
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            if t.ends_with(": |") || t == "- |" || t.ends_with(": |-") {
+                block = Some(indent);
+            }
+            lines.push(YLine { indent, text: t.to_string() });
+        }
+        if !lines.is_empty() {
+            let mut i = 0;
+            let first = lines[0].indent;
+            docs.push(yaml_block(&mut lines, &mut i, first));
+            assert_eq!(i, lines.len(), "unparsed YAML from: {}", lines[i].text);
+        }
+    }
+    docs
+}
+
+fn yaml_block(lines: &mut [YLine], i: &mut usize, indent: usize) -> Yaml {
+    let list = lines[*i].text == "-" || lines[*i].text.starts_with("- ");
+    let mut map = Vec::new();
+    let mut items = Vec::new();
+    while *i < lines.len() && lines[*i].indent == indent {
+        let text = lines[*i].text.clone();
+        if list {
+            let Some(rest) = text.strip_prefix('-') else { break };
+            let rest = rest.trim_start();
+            if rest.is_empty() {
+                *i += 1;
+                let ind = lines[*i].indent;
+                items.push(yaml_block(lines, i, ind));
+            } else if !rest.starts_with(['{', '[', '"']) && (rest.contains(": ") || rest.ends_with(':')) {
+                // `- key: value` starts a map whose keys line up with `key`.
+                let ind = indent + (text.len() - rest.len());
+                lines[*i] = YLine { indent: ind, text: rest.to_string() };
+                items.push(yaml_block(lines, i, ind));
+            } else {
+                items.push(yaml_flow(rest));
+                *i += 1;
+            }
+        } else {
+            if text.starts_with('-') {
+                break;
+            }
+            let (k, v) = match text.split_once(": ") {
+                Some((k, v)) => (k.to_string(), v.trim().to_string()),
+                None => (
+                    text.strip_suffix(':').unwrap_or_else(|| panic!("not a YAML map line: {text}")).to_string(),
+                    String::new(),
+                ),
+            };
+            *i += 1;
+            let value = if !v.is_empty() {
+                yaml_flow(&v)
+            } else if *i < lines.len()
+                && (lines[*i].indent > indent || (lines[*i].indent == indent && lines[*i].text.starts_with('-')))
+            {
+                let ind = lines[*i].indent;
+                yaml_block(lines, i, ind)
+            } else {
+                Yaml::Str(String::new())
+            };
+            map.push((k.trim_matches('"').to_string(), value));
+        }
+    }
+    if list { Yaml::List(items) } else { Yaml::Map(map) }
+}
+
+/// A flow value: `{ a: b, c: [x, y] }`, `[x, y]`, `"quoted"`, `plain`.
+fn yaml_flow(s: &str) -> Yaml {
+    fn value(b: &[u8], i: &mut usize) -> Yaml {
+        while b[*i] == b' ' {
+            *i += 1;
+        }
+        match b[*i] {
+            b'{' | b'[' => {
+                let close = if b[*i] == b'{' { b'}' } else { b']' };
+                *i += 1;
+                let (mut map, mut list) = (Vec::new(), Vec::new());
+                loop {
+                    while b[*i] == b' ' || b[*i] == b',' {
+                        *i += 1;
+                    }
+                    if b[*i] == close {
+                        *i += 1;
+                        break;
+                    }
+                    if close == b'}' {
+                        let start = *i;
+                        while b[*i] != b':' {
+                            *i += 1;
+                        }
+                        let key = String::from_utf8_lossy(&b[start..*i]).trim().to_string();
+                        *i += 1;
+                        map.push((key, value(b, i)));
+                    } else {
+                        list.push(value(b, i));
+                    }
+                }
+                if close == b'}' { Yaml::Map(map) } else { Yaml::List(list) }
+            }
+            _ => {
+                let start = *i;
+                if b[*i] == b'"' {
+                    *i += 1;
+                    while b[*i] != b'"' {
+                        *i += 1;
+                    }
+                    *i += 1;
+                } else {
+                    while *i < b.len() && !matches!(b[*i], b',' | b'}' | b']') {
+                        *i += 1;
+                    }
+                }
+                Yaml::Str(String::from_utf8_lossy(&b[start..*i]).trim().trim_matches('"').to_string())
+            }
+        }
+    }
+    let mut i = 0;
+    let v = value(s.as_bytes(), &mut i);
+    assert!(s.get(i..).is_some_and(|r| r.trim().is_empty()), "trailing text in YAML flow value {s:?}");
+    v
+}
+
+/// Containers that run as root on purpose, with the reason: the node DaemonSet reads every
+/// container's log, which runtimes write as root with mode 0640 (containerd) or 0600 (CRI-O).
+/// It does so as the files' owner with every capability dropped, so root gains it nothing else.
+const ROOT_ON_PURPOSE: &[(&str, &str)] = &[("daemonset.yaml", "logscrub")];
+
+/// Every container of every workload in `deploy/k8s`: a read-only root filesystem, no
+/// privilege escalation, every capability dropped and none added, not privileged, and a
+/// non-root user (`runAsNonRoot: true` on the container or pod, no `runAsUser: 0`), except
+/// [`ROOT_ON_PURPOSE`], which must then say `runAsUser: 0` and keep everything else; its
+/// host-path log mounts are read-only. The image's last `USER` is numeric and not 0.
+#[test]
+fn the_container_runs_unprivileged_with_a_read_only_root() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let mut checked = Vec::new();
+    for file in ["daemonset.yaml", "sidecar-deployment.yaml"] {
+        let text = std::fs::read_to_string(root.join("k8s").join(file)).unwrap();
+        for doc in yaml_docs(&text) {
+            let Some(pod) = doc.at("spec.template.spec") else { continue };
+            let pod_sc = pod.get("securityContext");
+            let pod_val = |k: &str| pod_sc.and_then(|s| s.get(k)).and_then(Yaml::str);
+            let containers = pod.get("containers").map(Yaml::list).unwrap_or_default();
+            let inits = pod.get("initContainers").map(Yaml::list).unwrap_or_default();
+            for c in containers.iter().chain(inits) {
+                let name = c.get("name").and_then(Yaml::str).unwrap();
+                let what = format!("{file}: container `{name}`");
+                let sc = c.get("securityContext").unwrap_or_else(|| panic!("{what}: no securityContext"));
+                let val = |k: &str| sc.at(k).and_then(Yaml::str);
+                assert_eq!(val("readOnlyRootFilesystem"), Some("true"), "{what}");
+                assert_eq!(val("allowPrivilegeEscalation"), Some("false"), "{what}");
+                assert_ne!(val("privileged"), Some("true"), "{what}");
+                let drop = sc.at("capabilities.drop").map(Yaml::list).unwrap_or_default();
+                assert!(drop.contains(&Yaml::Str("ALL".into())), "{what}: capabilities.drop lacks ALL");
+                assert!(sc.at("capabilities.add").is_none(), "{what}: adds capabilities");
+                let user = val("runAsUser").or(pod_val("runAsUser"));
+                if ROOT_ON_PURPOSE.contains(&(file, name)) {
+                    assert_eq!(user, Some("0"), "{what}: listed as root on purpose");
+                    for m in c.get("volumeMounts").map(Yaml::list).unwrap_or_default() {
+                        let vol = m.get("name").and_then(Yaml::str).unwrap();
+                        let host = pod
+                            .get("volumes")
+                            .map(Yaml::list)
+                            .unwrap_or_default()
+                            .iter()
+                            .any(|v| v.get("name").and_then(Yaml::str) == Some(vol) && v.get("hostPath").is_some());
+                        let path = m.get("mountPath").and_then(Yaml::str).unwrap();
+                        if host && path.starts_with("/var/log") {
+                            assert_eq!(m.get("readOnly").and_then(Yaml::str), Some("true"), "{what}: {path} writable");
+                        }
+                    }
+                } else {
+                    let non_root = val("runAsNonRoot").or(pod_val("runAsNonRoot"));
+                    assert_eq!(non_root, Some("true"), "{what}: runAsNonRoot");
+                    assert_ne!(user, Some("0"), "{what}: runAsUser 0");
+                }
+                checked.push(format!("{file}:{name}"));
+            }
+        }
+    }
+    checked.sort();
+    assert_eq!(checked, ["daemonset.yaml:logscrub", "sidecar-deployment.yaml:app", "sidecar-deployment.yaml:logscrub"]);
+
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    let last_stage = dockerfile.rsplit_once("\nFROM ").expect("a FROM line").1;
+    let user =
+        last_stage.lines().filter_map(|l| l.strip_prefix("USER ")).next_back().expect("a USER in the final stage");
+    let uid = user.trim().split(':').next().unwrap();
+    assert!(uid.parse::<u32>().is_ok_and(|u| u != 0), "USER {user}: not a numeric non-root user");
 }

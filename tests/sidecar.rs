@@ -718,3 +718,408 @@ fn stdin_to_stdout_runs_like_a_pipe_and_exits_at_the_end() {
         String::from_utf8(out).unwrap().lines().filter(|l| l.starts_with('w')).map(str::to_string).collect();
     assert_per_writer_order(&got, &[1000], &token);
 }
+
+// === socket adversaries (issue 8), in a child process so its memory is its own ===
+
+/// A sidecar in a child process (`child_serve_entry`), diagnostics at `trace` into a file.
+/// Killed if the test fails before [`ChildServer::stop`].
+struct ChildServer {
+    child: Option<std::process::Child>,
+    stderr: std::path::PathBuf,
+}
+
+impl ChildServer {
+    fn start(dir: &Path, toml: &str) -> ChildServer {
+        Self::start_with_umask(dir, toml, None)
+    }
+
+    /// With `umask`, the child runs under `sh -c 'umask … && exec …'`.
+    fn start_with_umask(dir: &Path, toml: &str, umask: Option<&str>) -> ChildServer {
+        let config = dir.join("serve.toml");
+        std::fs::write(&config, toml).unwrap();
+        let stderr = dir.join("stderr.log");
+        let exe = std::env::current_exe().unwrap();
+        let mut cmd = match umask {
+            Some(m) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("umask {m} && exec \"$0\" \"$@\"")]).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
+        let child = cmd
+            .args(["--exact", "child_serve_entry", "--nocapture", "--test-threads=1", "-q"])
+            .env(CHILD_ENV, &config)
+            .env("LOGSCRUB_LOG", "trace")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        ChildServer { child: Some(child), stderr }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// A `/proc/<pid>/status` field in KiB (`VmRSS`, `VmHWM`: the peak resident set).
+    fn kib(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap_or_else(|| panic!("no {field}"));
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// SIGTERM, then the exit (which must be clean) and the diagnostics.
+    fn stop(mut self) -> String {
+        let mut child = self.child.take().unwrap();
+        assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+        let t0 = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(20), "no exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stderr = String::from_utf8_lossy(&std::fs::read(&self.stderr).unwrap()).into_owned();
+        assert!(status.success(), "exit {status:?}: {stderr}");
+        stderr
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// `n` random ASCII letters and digits.
+fn alnum(n: usize) -> String {
+    use rand::Rng;
+    use rand::distributions::Alphanumeric;
+    rand::thread_rng().sample_iter(Alphanumeric).take(n).map(char::from).collect()
+}
+
+/// 100 clients send a line one byte every 200 ms (2.2 s), then go silent; meanwhile 20 other
+/// clients send 4,000 lines. The fast lines all arrive while the slow clients still trickle
+/// (no head-of-line blocking); the slow ones stay open while they trickle (`--idle-timeout`
+/// counts silence, not age), are closed about 1 s after their last byte, and their partial
+/// lines come out scrubbed: `token=<secret>` redacted by its key, and a GitHub-token prefix cut
+/// by the timeout (no rule matches it) replaced by the marker, fail closed. Memory stays flat.
+#[test]
+fn slow_clients_neither_block_others_nor_outlive_the_idle_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("app.sock");
+    let out = dir.path().join("out.log");
+    let server = ChildServer::start(
+        dir.path(),
+        &format!(
+            "idle_timeout = 1\nshutdown_timeout = 5\n[inputs.app]\nspec = \"unix:{}\"\n[outputs.out]\nspec = \"file:{}\"\n",
+            sock.display(),
+            out.display()
+        ),
+    );
+    wait_until("the socket", Duration::from_secs(10), || UnixStream::connect(&sock).is_ok());
+    let rss_start = server.kib("VmRSS");
+
+    let secret = alnum(6);
+    let slow_line = format!("token={secret}");
+    let ghp_tail = alnum(20);
+    let mut slow: Vec<UnixStream> = (0..100).map(|_| UnixStream::connect(&sock).unwrap()).collect();
+    let mut cut = UnixStream::connect(&sock).unwrap();
+    cut.write_all(format!("cut ghp_{ghp_tail}").as_bytes()).unwrap();
+
+    let token = mint();
+    let (writers, n) = (20, 200);
+    let t0 = Instant::now();
+    let fast = std::thread::spawn({
+        let (sock, token, out) = (sock.clone(), token.clone(), out.clone());
+        move || {
+            std::thread::sleep(Duration::from_millis(300));
+            for w in 0..writers {
+                UnixStream::connect(&sock).unwrap().write_all(&payload(w, 0, n, &token)).unwrap();
+            }
+            wait_lines(&out, writers * n, Duration::from_secs(10));
+            t0.elapsed()
+        }
+    });
+    let (mut rss_mid, mut last_byte) = (0, Instant::now());
+    for (i, b) in slow_line.bytes().enumerate() {
+        if i > 0 {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        for c in &mut slow {
+            c.write_all(&[b]).unwrap();
+        }
+        last_byte = Instant::now();
+        if i == slow_line.len() / 2 {
+            rss_mid = server.kib("VmRSS");
+        }
+    }
+    let trickle = t0.elapsed();
+    let fast_done = fast.join().unwrap();
+    assert!(fast_done < trickle, "fast clients waited for slow ones: {fast_done:?} (trickle {trickle:?})");
+
+    // Closed by the server about a second after the last byte, not before.
+    let mut first_eof = None;
+    for c in slow.iter_mut().chain([&mut cut]) {
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(c.read(&mut buf).unwrap(), 0, "the server closes an idle connection");
+        first_eof.get_or_insert(last_byte.elapsed());
+    }
+    let first_eof = first_eof.unwrap();
+    assert!(first_eof >= Duration::from_millis(900), "closed {first_eof:?} after the last byte");
+    assert!(first_eof < Duration::from_secs(4), "closed {first_eof:?} after the last byte");
+
+    let got = wait_lines(&out, writers * n + slow.len() + 1, Duration::from_secs(10));
+    let rss_end = server.kib("VmRSS");
+    let hwm = server.kib("VmHWM");
+    let stderr = server.stop();
+    let all = got.join("\n");
+    assert!(!all.contains(&secret) && !all.contains(&ghp_tail), "a partial secret leaked");
+    assert_eq!(got.iter().filter(|l| *l == "token=[REDACTED]").count(), slow.len());
+    assert_eq!(got.iter().filter(|l| *l == "cut [REDACTED]").count(), 1, "the cut run is masked");
+    let fast_lines: Vec<String> = got.iter().filter(|l| l.starts_with('w')).cloned().collect();
+    assert_per_writer_order(&fast_lines, &[n; 20], &token);
+    assert!(stderr.contains("closing an idle connection"), "{stderr}");
+    for s in [&secret, &ghp_tail, &signature(&token).to_string()] {
+        assert!(!stderr.contains(s.as_str()), "diagnostics hold input");
+    }
+    eprintln!(
+        "slow clients: VmRSS {rss_start} KiB at start, {rss_mid} KiB mid-trickle (101 slow connections), \
+         {rss_end} KiB at the end; VmHWM {hwm} KiB; fast lines done after {fast_done:?}, trickle {trickle:?}, \
+         idle close {first_eof:?} after the last byte"
+    );
+    assert!(rss_mid < rss_start + 32 * 1024, "slow connections cost {} KiB", rss_mid - rss_start);
+    assert!(hwm < 128 * 1024, "peak RSS {hwm} KiB");
+}
+
+/// A loopback port that was free a moment ago (for the child's metrics address).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Every label value in a metrics text: the configured names, finding kinds and reload
+/// results, never anything read from a client.
+fn assert_labels_are_names(text: &str, allowed: &[&str]) {
+    for l in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some((_, labels)) = l.split_once('{') else { continue };
+        let labels = labels.split_once('}').unwrap().0;
+        for pair in labels.split(',') {
+            let (k, v) = pair.split_once('=').unwrap();
+            let v = v.trim_matches('"');
+            let kinds = ["jws", "jwe", "unsecured", "bearer", "basic", "secret_key", "pattern", "ok", "error"];
+            assert!(allowed.contains(&v) || kinds.contains(&v), "label {k}={v:?} in {l}");
+        }
+    }
+}
+
+/// `--max-connections 16`: 16 silent clients hold every slot; a 17th client's line waits in
+/// the listen backlog (not refused, not read) while metrics still answer; when one slot frees,
+/// it is served. Then 10,000 short connections from 32 threads (twice the limit at once) each
+/// send one line: every line arrives, once, and peak RSS stays small.
+#[test]
+fn connections_beyond_the_limit_wait_and_ten_thousand_short_ones_all_get_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("app.sock");
+    let out = dir.path().join("out.log");
+    let maddr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let server = ChildServer::start(
+        dir.path(),
+        &format!(
+            "max_connections = 16\nshutdown_timeout = 5\nmetrics_addr = \"{maddr}\"\n[inputs.app]\nspec = \"unix:{}\"\n\
+             [outputs.out]\nspec = \"file:{}\"\n",
+            sock.display(),
+            out.display()
+        ),
+    );
+    wait_until("the metrics", Duration::from_secs(10), || TcpStream::connect(maddr).is_ok());
+    wait_until("the socket", Duration::from_secs(10), || UnixStream::connect(&sock).is_ok());
+    let hwm_start = server.kib("VmHWM");
+
+    let held: Vec<UnixStream> = (0..16).map(|_| UnixStream::connect(&sock).unwrap()).collect();
+    wait_until("16 open connections", Duration::from_secs(5), || {
+        metric(&http(maddr, "GET", "/metrics").1, "logscrub_connections{input=\"app\"}") == 16
+    });
+    let mut extra = UnixStream::connect(&sock).expect("a client beyond the limit can connect (backlog)");
+    extra.write_all(b"queued line password=hunter2\n").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(read_lines(&out).is_empty(), "a 17th connection was read while 16 were open");
+    assert_eq!(http(maddr, "GET", "/healthz"), (200, "ok\n".to_string()), "metrics answer at the limit");
+    drop(held);
+    assert_eq!(wait_lines(&out, 1, Duration::from_secs(5)), ["queued line password=[REDACTED]"]);
+    drop(extra);
+
+    let (threads, per) = (32, 10_000 / 32 + 1);
+    let total = threads * per;
+    let token = mint();
+    let t0 = Instant::now();
+    std::thread::scope(|s| {
+        for w in 0..threads {
+            let (sock, token) = (&sock, &token);
+            s.spawn(move || {
+                for seq in 0..per {
+                    let mut c = UnixStream::connect(sock).unwrap();
+                    c.write_all(format!("{}\n", line(w, seq, token)).as_bytes()).unwrap();
+                }
+            });
+        }
+    });
+    let got = wait_lines(&out, 1 + total, Duration::from_secs(60));
+    let took = t0.elapsed();
+    let hwm = server.kib("VmHWM");
+    let text = http(maddr, "GET", "/metrics").1;
+    // The probe that waited for the socket, 16 held, 1 queued, then the short ones.
+    assert_eq!(metric(&text, "logscrub_connections_total{input=\"app\"}"), 1 + 16 + 1 + total as u64);
+    assert_labels_are_names(&text, &["app", "out"]);
+    assert!(!text.contains(signature(&token)) && !text.contains("hunter2"));
+    let stderr = server.stop();
+    assert!(!stderr.contains(signature(&token)) && !stderr.contains("hunter2"), "diagnostics hold input");
+    let mut short: Vec<String> = got[1..].to_vec();
+    // Connections of one writer may be accepted out of order: sort each writer's lines by seq.
+    short.sort_by_key(|l| {
+        let (w, rest) = l.split_once(" seq=").unwrap();
+        (w.to_string(), rest.split_once(' ').unwrap().0.parse::<usize>().unwrap())
+    });
+    assert_per_writer_order(&short, &vec![per; threads], &token);
+    eprintln!("{total} short connections in {took:?}; VmHWM {hwm_start} KiB after start, {hwm} KiB after");
+    assert!(hwm < 128 * 1024, "peak RSS {hwm} KiB");
+}
+
+/// The soft limit on open files of this process.
+fn open_files_limit() -> u64 {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
+    line.split_whitespace().nth(3).unwrap().parse().unwrap_or(u64::MAX)
+}
+
+/// 10,000 connections open at once (`--max-connections 10000`), each sending one line and
+/// staying open: all lines arrive, and peak RSS is recorded (each connection holds a 64 KiB
+/// read buffer, mostly untouched). Scaled down when the open-file limit is lower.
+#[test]
+fn ten_thousand_open_connections_each_get_their_line_through() {
+    let want = 10_000usize;
+    let n = want.min(open_files_limit().saturating_sub(200) as usize);
+    if n < want {
+        eprintln!("open-file limit {}: {n} connections instead of {want}", open_files_limit());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("app.sock");
+    let out = dir.path().join("out.log");
+    let maddr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let server = ChildServer::start(
+        dir.path(),
+        &format!(
+            "max_connections = {want}\nshutdown_timeout = 5\nmetrics_addr = \"{maddr}\"\n[inputs.app]\nspec = \"unix:{}\"\n\
+             [outputs.out]\nspec = \"file:{}\"\n",
+            sock.display(),
+            out.display()
+        ),
+    );
+    wait_until("the metrics", Duration::from_secs(10), || TcpStream::connect(maddr).is_ok());
+    wait_until("the socket", Duration::from_secs(10), || UnixStream::connect(&sock).is_ok());
+    let hwm_start = server.kib("VmHWM");
+    let token = mint();
+    let t0 = Instant::now();
+    let conns: Vec<UnixStream> = (0..n)
+        .map(|i| {
+            let mut c = UnixStream::connect(&sock).unwrap();
+            c.write_all(format!("{}\n", line(0, i, &token)).as_bytes()).unwrap();
+            c
+        })
+        .collect();
+    let got = wait_lines(&out, n, Duration::from_secs(60));
+    let took = t0.elapsed();
+    let open = metric(&http(maddr, "GET", "/metrics").1, "logscrub_connections{input=\"app\"}");
+    let (rss, hwm) = (server.kib("VmRSS"), server.kib("VmHWM"));
+    drop(conns);
+    wait_until("every connection closed", Duration::from_secs(10), || {
+        metric(&http(maddr, "GET", "/metrics").1, "logscrub_connections{input=\"app\"}") == 0
+    });
+    let rss_after = server.kib("VmRSS");
+    let stderr = server.stop();
+    assert!(!stderr.contains(signature(&token)), "diagnostics hold input");
+    assert_eq!(open, n as u64, "every connection open at once");
+    let mut got = got;
+    got.sort_by_key(|l| l.split_once(" seq=").unwrap().1.split_once(' ').unwrap().0.parse::<usize>().unwrap());
+    assert_per_writer_order(&got, &[n], &token);
+    eprintln!(
+        "{n} open connections: lines through in {took:?}; VmHWM {hwm_start} KiB after start, VmRSS {rss} KiB \
+         and VmHWM {hwm} KiB with all open, VmRSS {rss_after} KiB after they closed"
+    );
+    assert!(hwm < 512 * 1024, "peak RSS {hwm} KiB");
+}
+
+/// The socket file has its mode from the moment it appears at its path, whatever the umask
+/// (it is bound in a private directory and renamed into place): run under `umask 000`, where a
+/// socket bound in place would be connectable by anyone until its `chmod` (when it was, the
+/// thread watching the path below saw mode 777 in one run of five). Nothing is left
+/// beside it, a stale socket file is replaced, and a path that is not a socket is refused.
+#[test]
+fn the_socket_has_its_mode_under_any_umask_and_nothing_else_is_left() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("app.sock");
+    // A stale socket from an earlier run (mode 0600 too, so that any other mode seen below is
+    // the new socket's).
+    drop(std::os::unix::net::UnixListener::bind(&sock).unwrap());
+    std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = dir.path().join("out.log");
+    let config = format!(
+        "shutdown_timeout = 5\n[inputs.app]\nspec = \"unix:{}\"\n[outputs.out]\nspec = \"file:{}\"\n",
+        sock.display(),
+        out.display()
+    );
+    // Watches the path from before the server starts until it accepts: every socket seen
+    // there must already have mode 0600.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = std::thread::spawn({
+        let (sock, done) = (sock.clone(), done.clone());
+        move || {
+            let mut seen = std::collections::BTreeSet::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(m) = std::fs::symlink_metadata(&sock) {
+                    seen.insert(format!("{:o}", m.permissions().mode() & 0o777));
+                }
+            }
+            seen
+        }
+    });
+    let server = ChildServer::start_with_umask(dir.path(), &config, Some("000"));
+    wait_until("the socket", Duration::from_secs(10), || UnixStream::connect(&sock).is_ok());
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seen = watcher.join().unwrap();
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["600"], "modes seen at the socket path under umask 000");
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["app.sock", "out.log", "serve.toml", "stderr.log"], "a private directory was left behind");
+    server.stop();
+    assert!(!sock.exists(), "the socket file is removed at shutdown");
+
+    // A regular file where the socket should go is not replaced: the server does not start.
+    std::fs::write(&sock, "not a socket").unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.inputs = vec![InputConfig::new(InputSpec::Unix(sock.clone())).named("app")];
+    let err = sidecar::spawn(cfg, None).unwrap_err().to_string();
+    assert!(err.contains("not a socket"), "{err}");
+    assert_eq!(std::fs::read(&sock).unwrap(), b"not a socket");
+}
+
+/// `tcp:PORT` listens on loopback only; metrics are off unless an address is given.
+#[test]
+fn tcp_inputs_listen_on_loopback_by_default_and_metrics_are_off() {
+    assert_eq!(SidecarConfig::default().metrics_addr, None);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.inputs = vec![InputConfig::new("tcp:0".parse().unwrap()).named("tcp")];
+    let running = sidecar::spawn(cfg, None).unwrap();
+    let addr = running.tcp_addr("tcp").unwrap();
+    assert_eq!(addr.ip(), std::net::IpAddr::from([127, 0, 0, 1]), "{addr}");
+    assert!(running.metrics_addr().is_none());
+    running.stop().unwrap();
+}

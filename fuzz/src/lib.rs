@@ -34,6 +34,7 @@
 
 use std::io::{self, Read};
 
+use logscrub::format::{ChunkInfo, Format, FormatScrubber, FormatState};
 use logscrub::frame::{CONTEXT, FrameConfig, Framer, MIN_READ};
 use logscrub::io::parallel::scrub_parallel;
 use logscrub::io::stream::scrub_stream;
@@ -240,6 +241,264 @@ pub fn check_rules_parse(data: &[u8]) {
     }
 }
 
+// === log formats ===
+
+/// The rules of the format targets: the embedded rules plus a `[[json_fields]]` group, so the
+/// JSON walk's path rule runs too (a `json_fields` redaction counts as a finding).
+pub const FORMAT_FIELDS: &str =
+    "\n[[json_fields]]\npaths = [\"email\", \"*.phone\", \"$.user.ssn\"]\naction = \"redact\"\n";
+
+/// The scrubber of the format targets (see [`FORMAT_FIELDS`]).
+pub fn format_scrubber() -> &'static Scrubber {
+    static S: std::sync::OnceLock<Scrubber> = std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        let src = format!("{}{FORMAT_FIELDS}", logscrub::rules::DEFAULT_RULES_TOML);
+        let rules = Rules::from_toml("fuzz-format.toml", &src).expect("format rules parse");
+        Scrubber::new(&rules).expect("format rules build")
+    })
+}
+
+/// The timestamp of the lines [`shape`] builds.
+const TIME: &[u8] = b"2024-05-01T10:00:00.000000001Z";
+
+/// Appends `s` as the body of a JSON string. `go`: as Docker's json-file driver (Go's
+/// `encoding/json`) writes it: invalid UTF-8 as U+FFFD, `<`, `>`, `&` as `\u00XX`. Otherwise
+/// only `"`, `\` and control bytes are escaped and other bytes (invalid UTF-8 too) stay raw.
+fn json_str(s: &[u8], go: bool, out: &mut Vec<u8>) {
+    let lossy;
+    let s = if go {
+        lossy = String::from_utf8_lossy(s).into_owned().into_bytes();
+        &lossy[..]
+    } else {
+        s
+    };
+    for &b in s {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'<' | b'>' | b'&' if go => out.extend_from_slice(format!("\\u{:04x}", b).as_bytes()),
+            0..0x20 => out.extend_from_slice(format!("\\u{:04x}", b).as_bytes()),
+            _ => out.push(b),
+        }
+    }
+}
+
+/// Builds the input of a format target from the fuzzer's bytes, line by line, so that most
+/// lines are well-formed for the format while every byte stays under the fuzzer's control. A
+/// line whose first byte is a small control byte is wrapped; any other line is taken as it is
+/// (so malformed and foreign lines are fuzzed too):
+///
+/// - CRI: `\x01`..`\x04` + text: `<time> stdout|stderr P|F text` (`\x01` stdout P, `\x02`
+///   stdout F, `\x03` stderr P, `\x04` stderr F);
+/// - Docker: `\x01` + text: `{"log":"<text, Go-escaped>\n","stream":"stdout","time":…}`, `\x02`:
+///   the same without the `\n` (a message Docker split at 16 KiB);
+/// - JSON: `\x01` + text: `{"level":"info","msg":"<text>"}`; `\x02` + `k=v`:
+///   `{"<k>":"<v>","n":1}`; `\x03` + text: `{"user":{"ssn":"<text>"},"email":[1,"<text>"]}`;
+/// - logfmt: taken as it is.
+pub fn shape(format: Format, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() * 2 + 64);
+    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        let (tag, rest) = match line.split_first() {
+            Some((&t, rest)) if (1..=4).contains(&t) => (t, rest),
+            _ => (0, line),
+        };
+        match (format, tag) {
+            (Format::Cri, 1..=4) => {
+                out.extend_from_slice(TIME);
+                out.extend_from_slice(if tag <= 2 { b" stdout " } else { b" stderr " });
+                out.push(if tag % 2 == 1 { b'P' } else { b'F' });
+                out.push(b' ');
+                out.extend_from_slice(rest);
+            }
+            (Format::Docker, 1 | 2) => {
+                out.extend_from_slice(br#"{"log":""#);
+                json_str(rest, true, &mut out);
+                if tag == 1 {
+                    out.extend_from_slice(b"\\n");
+                }
+                out.extend_from_slice(br#"","stream":"stdout","time":""#);
+                out.extend_from_slice(TIME);
+                out.extend_from_slice(br#""}"#);
+            }
+            (Format::Json, 1) => {
+                out.extend_from_slice(br#"{"level":"info","msg":""#);
+                json_str(rest, false, &mut out);
+                out.extend_from_slice(br#""}"#);
+            }
+            (Format::Json, 2) => {
+                let (k, v) = match rest.iter().position(|&b| b == b'=') {
+                    Some(i) => (&rest[..i], &rest[i + 1..]),
+                    None => (&b"password"[..], rest),
+                };
+                out.extend_from_slice(b"{\"");
+                json_str(k, false, &mut out);
+                out.extend_from_slice(b"\":\"");
+                json_str(v, false, &mut out);
+                out.extend_from_slice(br#"","n":1}"#);
+            }
+            (Format::Json, 3) => {
+                out.extend_from_slice(br#"{"user":{"ssn":""#);
+                json_str(rest, false, &mut out);
+                out.extend_from_slice(br#""},"email":[1,""#);
+                json_str(rest, false, &mut out);
+                out.extend_from_slice(br#""]}"#);
+            }
+            _ => out.extend_from_slice(line),
+        }
+    }
+    out
+}
+
+/// Growth a format adds on top of the core's: see [`format_bound`].
+fn format_slack(format: Format, input: &[u8]) -> usize {
+    let count = |f: &dyn Fn(u8) -> bool| input.iter().filter(|&&b| f(b)).count();
+    let go = || 5 * count(&|b| matches!(b, b'<' | b'>' | b'&') || b >= 0x80);
+    let lines = || count(&|b| b == b'\n') + 1;
+    match format {
+        Format::Raw | Format::Json => 0,
+        Format::Docker => go(),
+        Format::Cri => lines(),
+        Format::Logfmt => 2 * count(&|b| b == b'=') + count(&|b| matches!(b, b'"' | b'\\')),
+        Format::Auto => go() + lines(),
+    }
+}
+
+/// The largest output allowed for `input` in `format` with `stats`' findings:
+///
+/// ```text
+/// len(out) ≤ len(in) + F·max(m + 7, 4·s) + C·⌈4(m + 1)/3⌉ + P·m + slack(format, in)
+///          = len(in) + 32·F + 15·C + 10·P + slack        (embedded rules: m = 10, s = 8)
+/// ```
+///
+/// with `F` findings, `C` changed claims and `P` capped CRI groups (all in [`Stats`]). Per
+/// finding, the core's growth (see the module docs) plus the escaping of the two quotes it may
+/// add around a bare JSON number: `\"` in a JSON string (+2), `\\\"` in an escaped JSON string
+/// inside a Docker `log` (+6). A capped CRI group ends in the marker, which replaces a run of
+/// at least one byte. And per format, what re-encoding or framing may add to bytes that hold
+/// no finding:
+///
+/// - JSON: nothing. Decoding never lengthens a string (an escape is at least as long as what
+///   it stands for) and the minimal encoder writes back the same escapes for `"`, `\` and
+///   control bytes and the rest raw.
+/// - Docker: the changed part of a `log` string (from its first to its last change) is
+///   re-encoded as Go does; a byte there that was raw in the input but that Go escapes (`<`,
+///   `>`, `&` as `\u003c`…, an invalid UTF-8 byte as `\ufffd`, U+2028/9 as `\u2028`) grows by
+///   at most 5: slack = 5 × (count of `<`, `>`, `&` and non-ASCII bytes).
+/// - CRI: a line of a partial group whose share of the message was empty and becomes
+///   non-empty (a cut inside a secret moved) gains the space after its tag: slack = lines.
+/// - logfmt: an unquoted secret value the core would cut short is quoted (two quotes, `"` and
+///   `\` escaped) before the core sees it; the quotes are taken off again only when the
+///   rewritten value needs none: slack = 2 × (count of `=`) + count of `"` and `\`.
+/// - auto: Docker's and CRI's.
+pub fn format_bound(format: Format, input: &[u8], stats: &Stats) -> usize {
+    let rules = format_scrubber().rules();
+    let m = rules.redacted_marker().len();
+    let s = rules.signature_marker().len();
+    let per_claim = (4 * (m + 1)).div_ceil(3);
+    input.len()
+        + stats.findings.total() as usize * (m + 7).max(4 * s)
+        + stats.claims_redacted as usize * per_claim
+        + stats.partial_groups_capped as usize * m
+        + format_slack(format, input)
+}
+
+/// The chunk the CRI cap allows: from the control byte, small (so capped groups happen) or
+/// the default `--max-line`.
+fn format_cap(ctl: u8) -> usize {
+    if ctl & 0x80 != 0 { 32 << (ctl & 7) } else { 8 << 20 }
+}
+
+/// Scrubs `input` as one chunk (`per_line` false) or as one chunk per line, then ends the
+/// input. Returns the output and the summed stats. With `per_line`, `line_check` is called for
+/// each line whose output is known to be its own (no CRI group open before or after it) with
+/// (line, its output, its stats).
+fn format_run(
+    fmt: &FormatScrubber<'_>,
+    input: &[u8],
+    per_line: bool,
+    mut line_check: impl FnMut(&[u8], &[u8], &Stats),
+) -> (Vec<u8>, Stats) {
+    let mut st = FormatState::default();
+    let mut out = Vec::new();
+    let mut stats = Stats::default();
+    let chunks: Vec<&[u8]> = if per_line { input.split_inclusive(|&b| b == b'\n').collect() } else { vec![input] };
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        let before = fmt.pending(&st);
+        let info = ChunkInfo { continued: false, first_line: i as u64 + 1 };
+        let o = fmt.scrub_chunk(chunk, &mut st, info).to_vec();
+        let s = st.take_stats();
+        if per_line && !before && !fmt.pending(&st) {
+            line_check(chunk, &o, &s);
+        }
+        out.extend_from_slice(&o);
+        stats.merge(&s);
+    }
+    out.extend_from_slice(&fmt.finish(&mut st).to_vec());
+    stats.merge(&st.take_stats());
+    (out, stats)
+}
+
+/// The format targets (`format_json`, `format_docker`, `format_cri`, `format_logfmt`): the
+/// first byte is a control byte (bit 7: a small CRI cap, bits 0–2 its size), the rest is
+/// shaped into lines of `format` by [`shape`]. The input is scrubbed in `format` and in
+/// `auto`, each with [`format_scrubber`]. Checks, for each: no panic; the output bound
+/// ([`format_bound`]); no finding (and no capped group) ⇒ the chunk is unchanged; a line
+/// without a finding is unchanged; and, unless a CRI group was capped (a size limit: see the
+/// comments below), the same output whether the lines come as one chunk or one chunk per line,
+/// and idempotence.
+pub fn check_format(format: Format, data: &[u8]) {
+    let Some((&ctl, body)) = data.split_first() else { return };
+    let input = shape(format, body);
+    for f in [format, Format::Auto] {
+        let fmt = FormatScrubber::new(format_scrubber(), f, format_cap(ctl));
+        let (out, stats) = format_run(&fmt, &input, false, |_, _, _| {});
+        let bound = format_bound(f, &input, &stats);
+        assert!(
+            out.len() <= bound,
+            "{f}: output {} > bound {bound} ({stats:?})\nin:  {}\nout: {}",
+            out.len(),
+            show(&input),
+            show(&out)
+        );
+        let capped = stats.partial_groups_capped > 0;
+        if stats.findings.total() == 0 && !capped {
+            assert!(out == input, "{f}: no finding, yet the input changed\nin:  {}\nout: {}", show(&input), show(&out));
+        }
+        let (lines, lines_stats) = format_run(&fmt, &input, true, |line, o, s| {
+            if s.findings.total() == 0 && s.partial_groups_capped == 0 {
+                assert!(o == line, "{f}: a line without a finding changed\nin:  {}\nout: {}", show(line), show(o));
+            }
+        });
+        // The cap counts the lines waiting behind an open group once they leave the chunk being
+        // scrubbed, so where a capped group closes depends on the chunks: the cut (marker or
+        // dropped run, both fail closed) may differ, nothing else.
+        assert!(
+            lines == out || capped || lines_stats.partial_groups_capped > 0,
+            "{f}: one chunk and one chunk per line differ\nin:       {}\nchunk:    {}\nper line: {}",
+            show(&input),
+            show(&out),
+            show(&lines)
+        );
+        if !capped {
+            let (again, again_stats) = format_run(&fmt, &out, false, |_, _, _| {});
+            // A cap is a size: the first pass may lengthen a group (a marker for a short value)
+            // past it, and the second then closes that group early. Only then may they differ.
+            assert!(
+                again == out || again_stats.partial_groups_capped > 0,
+                "{f}: not idempotent\nin:     {}\nonce:   {}\ntwice:  {}",
+                show(&input),
+                show(&out),
+                show(&again)
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -279,5 +538,25 @@ mod tests {
     #[test]
     fn rules_parse_seeds() {
         replay("rules_parse", super::check_rules_parse);
+    }
+
+    #[test]
+    fn format_json_seeds() {
+        replay("format_json", |d| super::check_format(super::Format::Json, d));
+    }
+
+    #[test]
+    fn format_docker_seeds() {
+        replay("format_docker", |d| super::check_format(super::Format::Docker, d));
+    }
+
+    #[test]
+    fn format_cri_seeds() {
+        replay("format_cri", |d| super::check_format(super::Format::Cri, d));
+    }
+
+    #[test]
+    fn format_logfmt_seeds() {
+        replay("format_logfmt", |d| super::check_format(super::Format::Logfmt, d));
     }
 }

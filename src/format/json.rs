@@ -2,15 +2,17 @@
 //! string encoders, and the walk that scrubs one JSON object member by member.
 //!
 //! Nothing here builds a `serde_json::Value`: the walk needs the *byte ranges* of keys and
-//! values so that only rewritten values change and every other byte (spacing, key order,
-//! escapes) stays as it was.
+//! values so that only rewritten keys and values change and every other byte (spacing, key
+//! order, escapes) stays as it was.
 //!
 //! # The walk ([`scrub_object`])
 //!
 //! ```text
 //! for every member (key path from the top level; array elements belong to their array's key):
-//!   a [[json_fields]] path matches      -> the value (any type but null) becomes its action's
-//!                                          output as a JSON string ("<marker>", pseudonym, mask)
+//!   the key                              -> decoded, scrubbed as text and re-encoded like a
+//!                                           string value (the rules below see it as it was)
+//!   a [[json_fields]] path matches       -> the value (any type but null) becomes its action's
+//!                                           output as a JSON string ("<marker>", pseudonym, mask)
 //!   the key is a secret key (`db_password`: ends with a [[secret_keys]] name)
 //!                                        -> the core scrubs the mini line `"key":<value>` and
 //!                                           the rewritten value is spliced back (so the key
@@ -20,7 +22,7 @@
 //!   the value is an object or array      -> walked
 //! ```
 //!
-//! Every value is scrubbed exactly once, so counters count each finding once.
+//! Every key and value is scrubbed exactly once, so counters count each finding once.
 
 use std::ops::Range;
 
@@ -454,12 +456,20 @@ fn walk_value(
                 let kend = string_end(b, j)?;
                 let kstart = w.keys.len();
                 let raw_key = &b[j + 1..kend - 1];
-                if raw_key.contains(&b'\\') {
-                    decode(raw_key, &mut w.dec, &mut w.map)?;
-                    w.keys.extend_from_slice(&w.dec);
-                } else {
-                    w.keys.extend_from_slice(raw_key);
+                decode(raw_key, &mut w.dec, &mut w.map)?;
+                w.keys.extend_from_slice(&w.dec);
+                // A key is text too (a map keyed by token, `"Bearer …":…`): scrubbed like a
+                // string value, as the raw path scrubs it with the rest of the line. Rules
+                // still see the key as it was.
+                let dec = std::mem::take(&mut w.dec);
+                if let Some(new) = work.scrub_text(ctx, &dec, Some(&w.map), j + 1) {
+                    let start = w.repl.len();
+                    w.repl.push(b'"');
+                    splice_body(raw_key, &dec, &w.map, &new, Style::Min, &mut w.repl);
+                    w.repl.push(b'"');
+                    w.edits.push((j..kend, start..w.repl.len()));
                 }
+                w.dec = dec;
                 let krange = kstart..w.keys.len();
                 w.path.push(krange.clone());
                 j = ws(b, kend);

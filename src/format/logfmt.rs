@@ -25,8 +25,9 @@ pub(crate) struct Pair {
     pub(crate) quoted: bool,
 }
 
-/// The pairs of a line, or `None` when a quoted value is not closed.
-pub(crate) fn pairs(line: &[u8], out: &mut Vec<Pair>) -> Option<()> {
+/// The pairs of a line. A quoted value that is not closed runs to the end of the line, as the
+/// core reads it (fail closed: the line's other values are still found).
+pub(crate) fn pairs(line: &[u8], out: &mut Vec<Pair>) {
     out.clear();
     let mut i = 0;
     let n = line.len();
@@ -49,7 +50,10 @@ pub(crate) fn pairs(line: &[u8], out: &mut Vec<Pair>) -> Option<()> {
                 let mut j = vs;
                 loop {
                     match memchr::memchr2(b'"', b'\\', &line[j.min(n)..]) {
-                        None => return None,
+                        None => {
+                            j = n;
+                            break;
+                        }
                         Some(k) if line[j + k] == b'\\' => j += k + 2,
                         Some(k) => {
                             j += k;
@@ -78,7 +82,6 @@ pub(crate) fn pairs(line: &[u8], out: &mut Vec<Pair>) -> Option<()> {
             out.push(Pair { key: key.clone(), value: key.end..key.end, quoted: false });
         }
     }
-    Some(())
 }
 
 /// Bytes that end an unquoted value for the core (`credential::key_value`) but not for logfmt.
@@ -134,7 +137,7 @@ mod tests {
     fn splits_pairs_quoted_and_bare() {
         let line = br#"ts=1 msg="a \"b\" c" flag  password=p4ss,w0rd x="#;
         let mut p = Vec::new();
-        pairs(line, &mut p).unwrap();
+        pairs(line, &mut p);
         let s = |r: &Range<usize>| std::str::from_utf8(&line[r.clone()]).unwrap();
         let got: Vec<(&str, &str, bool)> = p.iter().map(|p| (s(&p.key), s(&p.value), p.quoted)).collect();
         assert_eq!(
@@ -147,7 +150,8 @@ mod tests {
                 ("x", "", false)
             ]
         );
-        assert!(pairs(br#"a="open"#, &mut p).is_none());
+        pairs(br#"a="open b=1"#, &mut p);
+        assert_eq!(p, [Pair { key: 0..1, value: 3..11, quoted: true }], "an open quote runs to the end");
     }
 
     #[test]

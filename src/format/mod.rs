@@ -82,7 +82,9 @@
 //!
 //! A line that the format says is structured but does not parse (truncated JSON, a bad escape,
 //! a CRI line without its stream) is scrubbed as raw text and written, never dropped, and
-//! counted in [`Stats::format_fallbacks`]. Only lines the layer had to look at (a finding or a
+//! counted in [`Stats::format_fallbacks`]. When the raw rewrite leaves a well-formed line (the
+//! broken part was a value it redacted), that line is walked as well, so a second pass has
+//! nothing left to find. Only lines the layer had to look at (a finding or a
 //! prescan hit) are checked; a clean line passes through untouched either way.
 //!
 //! ```
@@ -692,7 +694,17 @@ impl<'a> FormatScrubber<'a> {
                 out.clear();
                 match st.work.scrub_text(self, line, None, 0) {
                     Some(v) => {
-                        out.extend_from_slice(&v);
+                        // Redacting a broken value can leave a well-formed line
+                        // (`{"\u0070wd=x":"\c"}` -> `{"\u0070wd=x":"[REDACTED]"}`) whose escapes
+                        // the raw pass could not read: it is walked too, as a second pass would
+                        // walk it. (Findings of the walk point into the rewritten line.)
+                        let (vb, vcr) = strip_cr(&v);
+                        if self.scrub_structured(vb, &mut st.work, &mut out) != Some(true) {
+                            out.clear();
+                            out.extend_from_slice(&v);
+                        } else if vcr {
+                            out.push(b'\r');
+                        }
                         true
                     }
                     None => false,
@@ -731,7 +743,7 @@ impl<'a> FormatScrubber<'a> {
                 out.extend_from_slice(&new);
                 Some(true)
             }
-            Class::Logfmt => self.scrub_logfmt(work, body, out),
+            Class::Logfmt => Some(self.scrub_logfmt(work, body, out)),
             Class::Raw => match work.scrub_text(self, body, None, 0) {
                 Some(v) => {
                     out.extend_from_slice(&v);
@@ -778,18 +790,17 @@ impl<'a> FormatScrubber<'a> {
 
     fn logfmt_needs_quotes(&self, line: &[u8]) -> bool {
         let mut ps = Vec::new();
-        if logfmt::pairs(line, &mut ps).is_none() {
-            return false;
-        }
+        logfmt::pairs(line, &mut ps);
         ps.iter().any(|p| {
             !p.quoted && self.is_secret_key(&line[p.key.clone()]) && logfmt::needs_quotes(&line[p.value.clone()])
         })
     }
 
-    /// See the `logfmt` submodule.
-    fn scrub_logfmt(&self, work: &mut Work, line: &[u8], out: &mut Vec<u8>) -> Option<bool> {
+    /// See the `logfmt` submodule. Appends the rewritten line to `out` and returns `true`, or
+    /// returns `false` when nothing changed.
+    fn scrub_logfmt(&self, work: &mut Work, line: &[u8], out: &mut Vec<u8>) -> bool {
         let mut ps = Vec::new();
-        logfmt::pairs(line, &mut ps)?;
+        logfmt::pairs(line, &mut ps);
         let (mut wrapped, mut map) = (Vec::with_capacity(line.len() + 16), Vec::with_capacity(line.len() + 16));
         let mut quoted_idx = Vec::new();
         let mut prev = 0;
@@ -807,18 +818,20 @@ impl<'a> FormatScrubber<'a> {
         wrapped.extend_from_slice(&line[prev..]);
         map.extend((prev..=line.len()).map(|x| x as u32));
         let Some(new) = work.scrub_text(self, &wrapped, Some(&map), 0) else {
-            return Some(false);
+            return false;
         };
         // Take the added quotes off again where the rewritten value needs none.
         let mut ps2 = Vec::new();
-        if logfmt::pairs(&new, &mut ps2).is_none() || ps2.len() != ps.len() {
+        logfmt::pairs(&new, &mut ps2);
+        if ps2.len() != ps.len() {
             out.extend_from_slice(&new);
-            return Some(true);
+            return true;
         }
         let mut prev = 0;
         for &i in &quoted_idx {
             let p = &ps2[i];
-            if !p.quoted {
+            // Not quoted, or its quote no longer closed (the rewrite ran past it): left as is.
+            if !p.quoted || p.value.end >= new.len() {
                 continue;
             }
             if let Some(v) = logfmt::unquoted(&new[p.value.clone()]) {
@@ -828,7 +841,7 @@ impl<'a> FormatScrubber<'a> {
             }
         }
         out.extend_from_slice(&new[prev..]);
-        Some(true)
+        true
     }
 
     // === CRI partial lines ===

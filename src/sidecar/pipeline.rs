@@ -24,6 +24,7 @@ use super::config::DropPolicy;
 use super::lines::{Frame, LineFramer};
 use super::metrics::Metrics;
 use super::state::FileCursor;
+use crate::frame::is_run_byte;
 use crate::{Scratch, Scrubber};
 
 /// The scrubber every source uses; a reload swaps it.
@@ -188,6 +189,29 @@ impl Source {
             let (out, lines) = self.scrub_lines(b);
             self.fanout.send(out, lines, file).await;
         }
+    }
+
+    /// When the server ends a connection mid-line (idle timeout, drain deadline, read error),
+    /// the partial line is cut, not ended by its writer. It is scrubbed and queued with a `\n`
+    /// as [`Source::finish`] does, and, fail closed, a run of token bytes at its end that no
+    /// finding reached is replaced by the marker: it may be the start of a secret whose rest
+    /// never came (a capped CRI group ends the same way, `src/format/mod.rs`).
+    pub(crate) async fn finish_cut(&mut self) {
+        let Some(line) = self.framer.finish() else { return };
+        let body = &line[..line.len() - 1];
+        let scrubber = self.scrubber.load();
+        let mut data = scrubber.scrub_buf(body, &mut self.scratch).to_vec();
+        if !self.scratch.finding_touched_end() {
+            let run = data.iter().rev().take_while(|&&b| is_run_byte(b)).count();
+            if run > 0 {
+                data.truncate(data.len() - run);
+                data.extend_from_slice(scrubber.rules().redacted_marker().as_bytes());
+            }
+        }
+        data.push(b'\n');
+        let stats = self.scratch.take_stats();
+        self.fanout.metrics.inputs[self.input].add(&stats);
+        self.fanout.send(Bytes::from(data), stats.lines, None).await;
     }
 
     fn scrub_lines(&mut self, b: Bytes) -> (Bytes, u64) {

@@ -11,6 +11,25 @@
 //! quiet for [`DRAIN_QUIET`], closes, or the input deadline passes; its partial last line is
 //! then queued with a `\n`. Followed files are read to their end. Only then do the queues
 //! close behind the last batch.
+//!
+//! # Partial lines
+//!
+//! A connection's partial last line is scrubbed and queued with a `\n` when it ends. When its
+//! client ended it (end of file), that is all. When the server did (`--idle-timeout`, the
+//! drain above, a read error), the line was cut mid-way: fail closed, a run of token bytes at
+//! its end that no finding reached is replaced by the marker, since it may be the start of a
+//! secret whose rest never came ([`Source::finish_cut`]).
+//!
+//! # Limits
+//!
+//! Each connection holds one read buffer (64 KiB reserved, up to `max_line` for a long line);
+//! at most `--max-connections` are open per input. Further clients wait in the kernel's
+//! listen backlog (`net.core.somaxconn` for a Unix socket, 128 for TCP), unread, until a
+//! connection closes, while the open ones keep being served; logscrub refuses none (past the
+//! backlog the kernel holds a Unix client in `connect`, and drops a TCP SYN, which the client
+//! sends again). `--idle-timeout` closes a connection silent that long (a client trickling a
+//! byte now and then stays open: the timeout is for silence); a connection's memory does not
+//! grow while it trickles.
 
 pub(crate) mod file;
 
@@ -80,6 +99,8 @@ pub(crate) async fn read_stream<R: AsyncRead + Unpin>(mut rdr: R, sh: &InputShar
     let mut src = sh.source();
     let mut shutdown = sh.shutdown.clone();
     let idle = sh.idle_timeout;
+    // Whether we end the stream (idle, drain, error) rather than its writer (end of file).
+    let mut cut = true;
     loop {
         let read = if let Some(deadline) = shutdown.deadline() {
             let until = (Instant::now() + DRAIN_QUIET).min(deadline);
@@ -98,7 +119,10 @@ pub(crate) async fn read_stream<R: AsyncRead + Unpin>(mut rdr: R, sh: &InputShar
             }
         };
         match read {
-            Ok(0) => break,
+            Ok(0) => {
+                cut = false;
+                break;
+            }
             Ok(_) => src.pump(None).await,
             Err(e) => {
                 sh.metrics.inputs[sh.idx].errors.fetch_add(1, Relaxed);
@@ -107,7 +131,11 @@ pub(crate) async fn read_stream<R: AsyncRead + Unpin>(mut rdr: R, sh: &InputShar
             }
         }
     }
-    src.finish(None).await;
+    if cut {
+        src.finish_cut().await;
+    } else {
+        src.finish(None).await;
+    }
 }
 
 /// A bound listener.
@@ -115,6 +143,26 @@ pub(crate) async fn read_stream<R: AsyncRead + Unpin>(mut rdr: R, sh: &InputShar
 pub(crate) enum Listener {
     Tcp(TcpListener),
     Unix(UnixListener, PathBuf),
+}
+
+/// Creates a new directory in `dir` that only this process's user can enter (mode 0700;
+/// creation fails rather than reuse an existing one), with a short name so the socket path
+/// inside it stays short.
+fn private_dir(dir: &Path) -> io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let mut last = None;
+    for i in 0..8u32 {
+        let name =
+            format!(".ls{:x}", (seed ^ std::process::id().rotate_left(16)).wrapping_add(i.wrapping_mul(0x9e37_79b9)));
+        let p = dir.join(name);
+        match std::fs::DirBuilder::new().mode(0o700).create(&p) {
+            Ok(()) => return Ok(p),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no private directory")))
 }
 
 enum Conn {
@@ -125,6 +173,12 @@ enum Conn {
 impl Listener {
     /// Binds a Unix socket: a stale socket file is removed first (anything else at `path` is
     /// an error), and the file gets `mode`.
+    ///
+    /// `bind` creates the file with the mode the umask leaves (0777 & !umask), so between
+    /// `bind` and `chmod` a client that `mode` shuts out could connect, and stay connected.
+    /// The socket is therefore bound inside a new directory only this process can enter
+    /// (0700), given its mode there, and renamed into place: at `path` it has `mode` from the
+    /// start. (Only if that longer path does not fit a socket address is it bound in place.)
     pub(crate) fn bind_unix(path: &Path, mode: u32) -> io::Result<Listener> {
         use std::os::unix::fs::{FileTypeExt, PermissionsExt};
         match std::fs::symlink_metadata(path) {
@@ -135,8 +189,25 @@ impl Listener {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        let l = UnixListener::bind(path)?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        let perms = || std::fs::Permissions::from_mode(mode);
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let private = private_dir(dir)?;
+        let tmp = private.join("s");
+        let bound = UnixListener::bind(&tmp).and_then(|l| {
+            std::fs::set_permissions(&tmp, perms()).and_then(|()| std::fs::rename(&tmp, path)).map(|()| l)
+        });
+        let _ = std::fs::remove_file(&tmp);
+        let _ = std::fs::remove_dir(&private);
+        let l = match bound {
+            Ok(l) => l,
+            // A path near the socket address limit (108 bytes): bind in place.
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+                let l = UnixListener::bind(path)?;
+                std::fs::set_permissions(path, perms())?;
+                l
+            }
+            Err(e) => return Err(e),
+        };
         Ok(Listener::Unix(l, path.to_path_buf()))
     }
 
