@@ -162,12 +162,38 @@ pub fn decode_header(seg: &[u8], buf: &mut Vec<u8>) -> Option<Header> {
     Some(Header { alg: Some(alg), enc: own(probe.enc), kid: own(probe.kid), typ: own(probe.typ) })
 }
 
+/// Base64url characters of a long header decoded first, as a probe (a multiple of 4).
+const PROBE_B64: usize = 256;
+
+/// Whether `prefix` (whole base64url quanta of a header segment) decodes to the start of a JSON
+/// object: a complete object, or one cut short (serde_json's end-of-input error), never a
+/// syntax error.
+fn json_object_prefix(prefix: &[u8], buf: &mut Vec<u8>) -> bool {
+    buf.clear();
+    if B64URL.decode_vec(prefix, buf).is_err() || buf.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return false;
+    }
+    match serde_json::from_slice::<serde::de::IgnoredAny>(buf) {
+        Ok(_) => true,
+        Err(e) => e.is_eof(),
+    }
+}
+
 /// Parses a compact token starting exactly at `at` in `hay`.
 ///
 /// `scratch` is reused for the decoded header. Returns `None` for anything that is not a
 /// token; never panics on any input.
 pub fn parse_at(hay: &[u8], at: usize, scratch: &mut Vec<u8>) -> Option<Token> {
     if at >= hay.len() {
+        return None;
+    }
+    // A long header is first probed: its first `PROBE_B64` characters must decode to the start
+    // of a JSON object. A run of `eyJ…` that is not a header fails there, after a few hundred
+    // bytes, instead of costing a 64 KiB scan and decode per `eyJ` (SECURITY.md, known issue 1).
+    let probe_limit = hay.len().min(at + PROBE_B64);
+    if segment_end(&hay[..probe_limit], at, false) == at + PROBE_B64
+        && !json_object_prefix(&hay[at..probe_limit], scratch)
+    {
         return None;
     }
     // A header longer than `MAX_HEADER_B64` is rejected anyway: scan no further than that (and
@@ -211,6 +237,31 @@ mod tests {
 
     fn tok(h: &str, rest: &str) -> String {
         format!("{}.{}", b64(h), rest)
+    }
+
+    #[test]
+    fn long_headers_are_probed_before_they_are_scanned() {
+        // A real header longer than the probe (an x5c chain) still parses…
+        let chain = "MIIC".repeat(300);
+        let t = tok(&format!(r#"{{"alg":"RS256","x5c":["{chain}"]}}"#), "cGF5.c2ln");
+        assert!(b64(&format!(r#"{{"alg":"RS256","x5c":["{chain}"]}}"#)).len() > PROBE_B64);
+        assert_eq!(parse_at(t.as_bytes(), 0, &mut Vec::new()).map(|p| p.span.end), Some(t.len()));
+        // …and a run that is no JSON object start fails at the probe.
+        let junk = format!("{}.e30.c2ln", "eyJ".repeat(1000));
+        let mut buf = Vec::new();
+        assert!(!json_object_prefix(&junk.as_bytes()[..PROBE_B64], &mut buf));
+        assert!(parse_at(junk.as_bytes(), 0, &mut buf).is_none());
+        assert!(json_object_prefix(
+            b64(r#"{"alg":"HS256","kid":"abcdefgh"#)
+                .as_bytes()
+                .chunks(4)
+                .take(5)
+                .flatten()
+                .copied()
+                .collect::<Vec<u8>>()
+                .as_slice(),
+            &mut buf
+        ));
     }
 
     #[test]

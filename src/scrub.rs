@@ -471,6 +471,9 @@ impl Scrubber {
         // header at the run's end, so when no `.` follows the run none of them is a token, and
         // trying each would rescan the run (quadratic on `eyJeyJeyJ…`).
         let mut no_jwt_before = 0;
+        // The base64url run around the last failed start: every later start inside it shares
+        // its end, so the run is measured once, not once per `eyJ` (`eyJeyJ….e30.c2ln`).
+        let mut run_known = 0..0;
         while let Some(c) = self.scanner.find(line, at, &mut lower) {
             at = c.end;
             for &t in self.scanner.triggers_of(&c) {
@@ -482,8 +485,16 @@ impl Scrubber {
                     break;
                 }
                 if t == Trigger::JwtStart {
-                    let run =
-                        line[c.start..].iter().position(|&b| !jwt::is_b64url(b)).map_or(line.len(), |n| c.start + n);
+                    let run = if run_known.contains(&c.start) {
+                        run_known.end
+                    } else {
+                        let end = line[c.start..]
+                            .iter()
+                            .position(|&b| !jwt::is_b64url(b))
+                            .map_or(line.len(), |n| c.start + n);
+                        run_known = c.start..end;
+                        end
+                    };
                     if line.get(run) != Some(&b'.') {
                         no_jwt_before = run;
                     }
