@@ -728,6 +728,27 @@ struct ChildServer {
     stderr: std::path::PathBuf,
 }
 
+/// A child server reading `unix:<dir>/app.sock` into `file:<dir>/out.log`, with metrics and
+/// `max_connections`; returns once both the metrics address and the socket accept.
+fn unix_server(max_connections: usize) -> (tempfile::TempDir, ChildServer, SocketAddr) {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("app.sock");
+    let out = dir.path().join("out.log");
+    let maddr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let server = ChildServer::start(
+        dir.path(),
+        &format!(
+            "max_connections = {max_connections}\nshutdown_timeout = 5\nmetrics_addr = \"{maddr}\"\n[inputs.app]\nspec = \"unix:{}\"\n\
+             [outputs.out]\nspec = \"file:{}\"\n",
+            sock.display(),
+            out.display()
+        ),
+    );
+    wait_until("the metrics", Duration::from_secs(10), || TcpStream::connect(maddr).is_ok());
+    wait_until("the socket", Duration::from_secs(10), || UnixStream::connect(&sock).is_ok());
+    (dir, server, maddr)
+}
+
 impl ChildServer {
     fn start(dir: &Path, toml: &str) -> ChildServer {
         Self::start_with_umask(dir, toml, None)
@@ -924,21 +945,8 @@ fn assert_labels_are_names(text: &str, allowed: &[&str]) {
 /// send one line: every line arrives, once, and peak RSS stays small.
 #[test]
 fn connections_beyond_the_limit_wait_and_ten_thousand_short_ones_all_get_through() {
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("app.sock");
-    let out = dir.path().join("out.log");
-    let maddr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let server = ChildServer::start(
-        dir.path(),
-        &format!(
-            "max_connections = 16\nshutdown_timeout = 5\nmetrics_addr = \"{maddr}\"\n[inputs.app]\nspec = \"unix:{}\"\n\
-             [outputs.out]\nspec = \"file:{}\"\n",
-            sock.display(),
-            out.display()
-        ),
-    );
-    wait_until("the metrics", Duration::from_secs(10), || TcpStream::connect(maddr).is_ok());
-    wait_until("the socket", Duration::from_secs(10), || UnixStream::connect(&sock).is_ok());
+    let (dir, server, maddr) = unix_server(16);
+    let (sock, out) = (dir.path().join("app.sock"), dir.path().join("out.log"));
     let hwm_start = server.kib("VmHWM");
 
     let held: Vec<UnixStream> = (0..16).map(|_| UnixStream::connect(&sock).unwrap()).collect();
@@ -1007,21 +1015,8 @@ fn ten_thousand_open_connections_each_get_their_line_through() {
     if n < want {
         eprintln!("open-file limit {}: {n} connections instead of {want}", open_files_limit());
     }
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("app.sock");
-    let out = dir.path().join("out.log");
-    let maddr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let server = ChildServer::start(
-        dir.path(),
-        &format!(
-            "max_connections = {want}\nshutdown_timeout = 5\nmetrics_addr = \"{maddr}\"\n[inputs.app]\nspec = \"unix:{}\"\n\
-             [outputs.out]\nspec = \"file:{}\"\n",
-            sock.display(),
-            out.display()
-        ),
-    );
-    wait_until("the metrics", Duration::from_secs(10), || TcpStream::connect(maddr).is_ok());
-    wait_until("the socket", Duration::from_secs(10), || UnixStream::connect(&sock).is_ok());
+    let (dir, server, maddr) = unix_server(want);
+    let (sock, out) = (dir.path().join("app.sock"), dir.path().join("out.log"));
     let hwm_start = server.kib("VmHWM");
     let token = mint();
     let t0 = Instant::now();

@@ -461,15 +461,7 @@ fn walk_value(
                 // A key is text too (a map keyed by token, `"Bearer …":…`): scrubbed like a
                 // string value, as the raw path scrubs it with the rest of the line. Rules
                 // still see the key as it was.
-                let dec = std::mem::take(&mut w.dec);
-                if let Some(new) = work.scrub_text(ctx, &dec, Some(&w.map), j + 1) {
-                    let start = w.repl.len();
-                    w.repl.push(b'"');
-                    splice_body(raw_key, &dec, &w.map, &new, Style::Min, &mut w.repl);
-                    w.repl.push(b'"');
-                    w.edits.push((j..kend, start..w.repl.len()));
-                }
-                w.dec = dec;
+                scrub_decoded_string(ctx, work, w, j..kend);
                 let krange = kstart..w.keys.len();
                 w.path.push(krange.clone());
                 j = ws(b, kend);
@@ -535,22 +527,27 @@ fn walk_value(
                     w.edits.push((i..end, start..w.repl.len()));
                 }
             } else if kind == Kind::String {
-                let content = &b[i + 1..end - 1];
-                decode(content, &mut w.dec, &mut w.map)?;
-                let dec = std::mem::take(&mut w.dec);
-                if let Some(new) = work.scrub_text(ctx, &dec, Some(&w.map), i + 1) {
-                    let start = w.repl.len();
-                    w.repl.push(b'"');
-                    splice_body(content, &dec, &w.map, &new, Style::Min, &mut w.repl);
-                    w.repl.push(b'"');
-                    w.edits.push((i..end, start..w.repl.len()));
-                }
-                w.dec = dec;
+                decode(&b[i + 1..end - 1], &mut w.dec, &mut w.map)?;
+                scrub_decoded_string(ctx, work, w, i..end);
             }
             Some(end)
         }
         Kind::Null | Kind::Bool => value_end(b, i, depth),
     }
+}
+
+/// Scrubs the JSON string at `at` (quotes included) of `w.text`, already decoded into `w.dec`
+/// and `w.map`, as text; on a change, records an edit that re-encodes only the changed part.
+fn scrub_decoded_string(ctx: &Ctx<'_>, work: &mut Work, w: &mut Walk<'_>, at: Range<usize>) {
+    let dec = std::mem::take(&mut w.dec);
+    if let Some(new) = work.scrub_text(ctx, &dec, Some(&w.map), at.start + 1) {
+        let start = w.repl.len();
+        w.repl.push(b'"');
+        splice_body(&w.text[at.start + 1..at.end - 1], &dec, &w.map, &new, Style::Min, &mut w.repl);
+        w.repl.push(b'"');
+        w.edits.push((at, start..w.repl.len()));
+    }
+    w.dec = dec;
 }
 
 #[cfg(test)]
