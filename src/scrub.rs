@@ -367,13 +367,26 @@ impl Scrubber {
 
     /// Scrubs a buffer of whole lines (the last one may lack its `\n`). See the module docs.
     pub fn scrub_buf<'a>(&self, buf: &'a [u8], scratch: &'a mut Scratch) -> Scrubbed<'a> {
+        self.scrub_buf_counting(buf, scratch, true)
+    }
+
+    /// [`Scrubber::scrub_buf`] without counting the buffer's lines into the stats, for callers
+    /// that count them themselves or throw the count away (format layer, long-line windows):
+    /// the count is a pass over every byte.
+    pub(crate) fn scrub_buf_uncounted<'a>(&self, buf: &'a [u8], scratch: &'a mut Scratch) -> Scrubbed<'a> {
+        self.scrub_buf_counting(buf, scratch, false)
+    }
+
+    fn scrub_buf_counting<'a>(&self, buf: &'a [u8], scratch: &'a mut Scratch, count_lines: bool) -> Scrubbed<'a> {
         scratch.out.clear();
         scratch.pieces.clear();
         scratch.findings.clear();
         scratch.touched_end = false;
         scratch.stats.bytes_in += buf.len() as u64;
-        let nl = memchr::memchr_iter(b'\n', buf).count();
-        scratch.stats.lines += (nl + usize::from(buf.last().is_some_and(|&b| b != b'\n'))) as u64;
+        if count_lines {
+            let nl = memchr::memchr_iter(b'\n', buf).count();
+            scratch.stats.lines += (nl + usize::from(buf.last().is_some_and(|&b| b != b'\n'))) as u64;
+        }
 
         scratch.lower.invalidate();
         self.unanchored_starts(buf, scratch);
