@@ -308,7 +308,7 @@ pub enum Scheme {
 ///
 /// With `any_word` (the key is an `Authorization` header, whose value is always `scheme
 /// credentials`, RFC 9110 §11.4), any scheme word followed by a space counts
-/// (`Authorization: JWT eyJ…`, `Authorization: SSWS 00a…`), not only the known [`SCHEMES`].
+/// (`Authorization: JWT eyJ…`, `Authorization: SSWS 00a…`), not only the known scheme words.
 pub fn split_scheme(line: &[u8], v: &Value, any_word: bool) -> Option<(Scheme, Value)> {
     let s = v.range.start;
     let mut w = s;

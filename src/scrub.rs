@@ -10,6 +10,8 @@
 //!   pos = 0
 //!   while scanner finds a literal at or after pos:
 //!     (ls, le) = the line around it                  memrchr / memchr
+//!     verify the line's candidates, continuing the buffer's scan up to le (the line is not
+//!     scanned again)
 //!     if the line has findings: rewrite it into scratch.out
 //!        pieces += Input(emitted..ls), Scratch(rewritten line)
 //!     pos = le + 1                                   the rest of that line is done
@@ -181,6 +183,16 @@ enum Piece {
     Scratch(Range<usize>),
 }
 
+/// Where a line sits in the buffer being scrubbed, for [`Scrubber::line_into`].
+#[derive(Debug, Clone, Copy)]
+struct InBuf<'a> {
+    buf: &'a [u8],
+    /// Offset of the line in `buf`.
+    base: usize,
+    /// Offset in the line of its first plausible candidate (the line's length if none).
+    first: usize,
+}
+
 /// A replacement on one line: `range` of the line becomes `repl` of `Scratch::repl`.
 #[derive(Debug, Clone)]
 struct Edit {
@@ -348,7 +360,7 @@ impl Scrubber {
         scratch.line_base = 0;
         scratch.stats.lines += 1;
         scratch.stats.bytes_in += line.len() as u64;
-        let changed = self.line_into(line, scratch);
+        let changed = self.line_into(line, scratch, None);
         if changed {
             scratch.stats.lines_changed += 1;
             scratch.stats.bytes_out += scratch.out.len() as u64;
@@ -361,13 +373,26 @@ impl Scrubber {
 
     /// Scrubs a buffer of whole lines (the last one may lack its `\n`). See the module docs.
     pub fn scrub_buf<'a>(&self, buf: &'a [u8], scratch: &'a mut Scratch) -> Scrubbed<'a> {
+        self.scrub_buf_counting(buf, scratch, true)
+    }
+
+    /// [`Scrubber::scrub_buf`] without counting the buffer's lines into the stats, for callers
+    /// that count them themselves or throw the count away (format layer, long-line windows):
+    /// the count is a pass over every byte.
+    pub(crate) fn scrub_buf_uncounted<'a>(&self, buf: &'a [u8], scratch: &'a mut Scratch) -> Scrubbed<'a> {
+        self.scrub_buf_counting(buf, scratch, false)
+    }
+
+    fn scrub_buf_counting<'a>(&self, buf: &'a [u8], scratch: &'a mut Scratch, count_lines: bool) -> Scrubbed<'a> {
         scratch.out.clear();
         scratch.pieces.clear();
         scratch.findings.clear();
         scratch.touched_end = false;
         scratch.stats.bytes_in += buf.len() as u64;
-        let nl = memchr::memchr_iter(b'\n', buf).count();
-        scratch.stats.lines += (nl + usize::from(buf.last().is_some_and(|&b| b != b'\n'))) as u64;
+        if count_lines {
+            let nl = memchr::memchr_iter(b'\n', buf).count();
+            scratch.stats.lines += (nl + usize::from(buf.last().is_some_and(|&b| b != b'\n'))) as u64;
+        }
 
         scratch.lower.invalidate();
         self.unanchored_starts(buf, scratch);
@@ -396,7 +421,10 @@ impl Scrubber {
             let le = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
             let start = scratch.out.len();
             scratch.line_base = ls;
-            if self.line_into(&buf[ls..le], scratch) {
+            // Candidates before the first plausible one cannot verify: the line's scan starts
+            // there, on the buffer's own scan state.
+            let first = lit.filter(|&a| a < le).map_or(le, |a| a.max(ls)) - ls;
+            if self.line_into(&buf[ls..le], scratch, Some(InBuf { buf, base: ls, first })) {
                 scratch.stats.lines_changed += 1;
                 if ls > emitted {
                     scratch.pieces.push(Piece::Input(emitted..ls));
@@ -453,7 +481,12 @@ impl Scrubber {
 
     /// Finds and rewrites everything on one line; appends the rewritten line to `scratch.out`
     /// and returns `true`, or appends nothing and returns `false`.
-    fn line_into(&self, line: &[u8], scratch: &mut Scratch) -> bool {
+    ///
+    /// With `in_buf` the line is `buf[base..]` and its candidates come from the scan of the
+    /// whole buffer (`scratch.lower`), from `first` on: the line is not scanned a second time.
+    /// Without it (a lone line, or a literal that runs past the line's end) the line is scanned
+    /// on its own.
+    fn line_into(&self, line: &[u8], scratch: &mut Scratch, mut in_buf: Option<InBuf<'_>>) -> bool {
         scratch.edits.clear();
         scratch.repl.clear();
         scratch.touched_end_line = false;
@@ -466,7 +499,8 @@ impl Scrubber {
 
         let mut lower = std::mem::take(&mut scratch.line_lower);
         lower.invalidate();
-        let mut at = 0;
+        let mut buf_lower = std::mem::take(&mut scratch.lower);
+        let mut at = in_buf.as_ref().map_or(0, |b| b.first);
         // End of a base64url run known to hold no token start: every `eyJ` in one run ends its
         // header at the run's end, so when no `.` follows the run none of them is a token, and
         // trying each would rescan the run (quadratic on `eyJeyJeyJ…`).
@@ -474,7 +508,24 @@ impl Scrubber {
         // The base64url run around the last failed start: every later start inside it shares
         // its end, so the run is measured once, not once per `eyJ` (`eyJeyJ….e30.c2ln`).
         let mut run_known = 0..0;
-        while let Some(c) = self.scanner.find(line, at, &mut lower) {
+        loop {
+            let c = match &in_buf {
+                Some(b) => match self.scanner.find(b.buf, b.base + at, &mut buf_lower) {
+                    Some(c) if c.start >= b.base + line.len() => None,
+                    Some(c) if c.end <= b.base + line.len() => {
+                        Some(Candidate { start: c.start - b.base, end: c.end - b.base, literal: c.literal })
+                    }
+                    // Runs past the line's end (a pattern literal holding a newline): what the
+                    // line alone holds may differ, so scan it alone from here.
+                    Some(_) => {
+                        in_buf = None;
+                        continue;
+                    }
+                    None => None,
+                },
+                None => self.scanner.find(line, at, &mut lower),
+            };
+            let Some(c) = c else { break };
             at = c.end;
             for &t in self.scanner.triggers_of(&c) {
                 if t == Trigger::JwtStart && c.start < no_jwt_before {
@@ -502,6 +553,7 @@ impl Scrubber {
             }
         }
         scratch.line_lower = lower;
+        scratch.lower = buf_lower;
         if scratch.pattern_marks.iter().any(|&m| m) {
             self.patterns_into(line, scratch);
         }
@@ -798,6 +850,30 @@ mod tests {
         assert_eq!(first, again);
         assert_eq!(first, cold);
         assert_eq!(warm.stats().findings.jws, 6);
+    }
+
+    /// The buffer path hands each line the buffer scan's candidates; a literal that runs past
+    /// the line's end (one holding a newline) must leave the line as the line alone scrubs.
+    #[test]
+    fn buffer_and_line_paths_agree_when_a_literal_spans_lines() {
+        let toml = "[[patterns]]\nname = \"nl\"\nregex = 'ab\\ncd[0-9]+'\naction = \"redact\"\n\n\
+                    [[patterns]]\nname = \"end\"\nregex = 'ab$'\naction = \"redact\"\n";
+        let rules = Rules::from_toml("nl.toml", toml).unwrap();
+        let s = Scrubber::new(&rules).unwrap();
+        let t = token("carol");
+        let buf = format!("a ab\ncd12 {t} ab\nb Bearer abc.def ab\ncd\n");
+        let mut scratch = Scratch::default();
+        let whole = s.scrub_buf(buf.as_bytes(), &mut scratch).to_vec();
+        let mut by_line = Vec::new();
+        for line in buf.as_bytes().split_inclusive(|&b| b == b'\n') {
+            let body = line.strip_suffix(b"\n").unwrap_or(line);
+            by_line.extend_from_slice(&s.scrub_line(body, &mut Scratch::default()));
+            by_line.extend_from_slice(&line[body.len()..]);
+        }
+        assert_eq!(String::from_utf8_lossy(&whole), String::from_utf8_lossy(&by_line));
+        assert!(s.scanner.candidates(buf.as_bytes()).any(|c| buf.as_bytes()[c.start..c.end].contains(&b'\n')));
+        assert_ne!(whole, buf.as_bytes(), "the token is rewritten");
+        assert!(whole.starts_with(b"a [REDACTED]\n"), "`ab` at the line's end is found as on the line alone");
     }
 
     #[test]

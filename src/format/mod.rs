@@ -550,7 +550,8 @@ impl<'a> FormatScrubber<'a> {
         let out_base = st.out.len();
         let mut rec = std::mem::take(&mut st.rec);
         rec.clear();
-        let scrubbed = self.scrubber.scrub_buf(seg, &mut st.work.scratch);
+        // Lines are counted per chunk (`FormatState::end`), not per segment.
+        let scrubbed = self.scrubber.scrub_buf_uncounted(seg, &mut st.work.scratch);
         if scrubbed.is_unchanged() {
             st.work.absorb(true);
             st.emit_input(chunk, range);

@@ -51,6 +51,9 @@ struct Done {
     /// The rewritten chunk, when anything changed.
     out: Option<Vec<u8>>,
     stats: Stats,
+    /// `buf[..len]` is a long-line window, not scrubbed yet: the writer scrubs it when its
+    /// turn comes and writes the pieces straight from `buf` and its scratch (no copy).
+    window: bool,
 }
 
 type Pool = Arc<Mutex<Vec<Vec<u8>>>>;
@@ -62,6 +65,8 @@ type Pool = Arc<Mutex<Vec<Vec<u8>>>>;
 struct Progress {
     written: Mutex<u64>,
     cond: std::sync::Condvar,
+    /// Whether the last window's final finding ran up to its end (set before `written`).
+    touched_end: std::sync::atomic::AtomicBool,
 }
 
 impl Progress {
@@ -216,9 +221,10 @@ pub fn scrub_parallel_format<R: Read + ?Sized, W: Write + Send + ?Sized>(
         let out_pool_w = Arc::clone(&out_pool);
         let progress = Arc::new(Progress::default());
         let progress_w = Arc::clone(&progress);
+        let scrubber = fmt.scrubber();
         let writer = s.spawn(move || {
             let _stop = StopOnDrop(&progress_w);
-            write_in_order(done_rx, out, &in_pool_w, &out_pool_w, threads * 3, &progress_w)
+            write_in_order(scrubber, done_rx, out, &in_pool_w, &out_pool_w, threads * 3, &progress_w)
         });
 
         let read_result = read_loop(fmt, rdr, &in_pool, max_window, &job_tx, &done_tx, &progress);
@@ -242,7 +248,6 @@ fn read_loop<R: Read + ?Sized>(
     done_tx: &SyncSender<Done>,
     progress: &Progress,
 ) -> io::Result<()> {
-    let scrubber = fmt.scrubber();
     let mut chunker = Chunker { carry: Vec::new(), eof: false, swallowing: false, max_window };
     // The reader's own state: windows, and chunks that need the partial-line state.
     let mut st = FormatState::default();
@@ -258,7 +263,7 @@ fn read_loop<R: Read + ?Sized>(
                     let o = fmt.scrub_chunk(&buf[..len], &mut st, info);
                     let out = (!o.is_unchanged()).then(|| o.to_vec());
                     let stats = st.take_stats();
-                    if done_tx.send(Done { seq, buf, len, out, stats }).is_err() {
+                    if done_tx.send(Done { seq, buf, len, out, stats, window: false }).is_err() {
                         break;
                     }
                 } else if job_tx.send(Job { seq, buf, len, continued }).is_err() {
@@ -271,27 +276,25 @@ fn read_loop<R: Read + ?Sized>(
                     let o = fmt.break_groups(&mut st);
                     let out = Some(o.to_vec());
                     let stats = st.take_stats();
-                    if done_tx.send(Done { seq, buf: Vec::new(), len: 0, out, stats }).is_err() {
+                    if done_tx.send(Done { seq, buf: Vec::new(), len: 0, out, stats, window: false }).is_err() {
                         break;
                     }
                     seq += 1;
                 }
                 cuts += 1;
-                let scratch = st.scratch_mut();
-                let scrubbed = scrubber.scrub_buf(&buf[..len], scratch);
-                let out = (!scrubbed.is_unchanged()).then(|| scrubbed.to_vec());
-                if scratch.finding_touched_end() {
+                continued = true;
+                // The writer scrubs the window when its turn comes and writes it from this very
+                // buffer and its scratch: no copy of the rewrite, and (as the next read waits
+                // for it) at most one window and its rewrite alive at a time.
+                let stats = Stats::default();
+                if done_tx.send(Done { seq, buf, len, out: None, stats, window: true }).is_err() {
+                    break;
+                }
+                progress.wait_for(seq);
+                if progress.touched_end.load(std::sync::atomic::Ordering::Acquire) {
                     chunker.swallowing = true;
                     swallowed += 1;
                 }
-                let mut stats = scratch.take_stats();
-                stats.lines = 0;
-                continued = true;
-                if done_tx.send(Done { seq, buf, len, out, stats }).is_err() {
-                    break;
-                }
-                // Bounded memory on endless lines: let this window leave before the next.
-                progress.wait_for(seq);
             }
         }
         seq += 1;
@@ -300,12 +303,12 @@ fn read_loop<R: Read + ?Sized>(
         let o = fmt.finish(&mut st);
         let out = Some(o.to_vec());
         let stats = st.take_stats();
-        let _ = done_tx.send(Done { seq, buf: Vec::new(), len: 0, out, stats });
+        let _ = done_tx.send(Done { seq, buf: Vec::new(), len: 0, out, stats, window: false });
         seq += 1;
     }
     if cuts > 0 {
         let stats = Stats { long_line_cuts: cuts, oversized_runs_redacted: swallowed, ..Stats::default() };
-        let _ = done_tx.send(Done { seq, buf: Vec::new(), len: 0, out: None, stats });
+        let _ = done_tx.send(Done { seq, buf: Vec::new(), len: 0, out: None, stats, window: false });
     }
     Ok(())
 }
@@ -338,13 +341,14 @@ fn worker(fmt: &FormatScrubber<'_>, rx: &Mutex<Receiver<Job>>, tx: &SyncSender<D
             });
             (out, st.take_stats())
         };
-        if tx.send(Done { seq: job.seq, buf: job.buf, len: job.len, out, stats }).is_err() {
+        if tx.send(Done { seq: job.seq, buf: job.buf, len: job.len, out, stats, window: false }).is_err() {
             return;
         }
     }
 }
 
 fn write_in_order<W: Write + ?Sized>(
+    scrubber: &Scrubber,
     rx: Receiver<Done>,
     out: &mut W,
     in_pool: &Pool,
@@ -353,6 +357,7 @@ fn write_in_order<W: Write + ?Sized>(
     progress: &Progress,
 ) -> io::Result<Stats> {
     let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
+    let mut scratch = Scratch::default();
     let mut next = 0;
     let mut stats = Stats::default();
     let mut dirty = false;
@@ -361,20 +366,29 @@ fn write_in_order<W: Write + ?Sized>(
             Ok(d) => {
                 pending.insert(d.seq, d);
                 while let Some(d) = pending.remove(&next) {
+                    if d.window {
+                        // A window is part of a line: its line is counted once, when it ends.
+                        scrubber.scrub_buf_uncounted(&d.buf[..d.len], &mut scratch).write_to(out)?;
+                        let touched = scratch.finding_touched_end();
+                        progress.touched_end.store(touched, std::sync::atomic::Ordering::Release);
+                        stats.merge(&scratch.take_stats());
+                    }
                     match &d.out {
                         Some(o) => out.write_all(o)?,
+                        None if d.window => {}
                         None => out.write_all(&d.buf[..d.len])?,
                     }
                     stats.merge(&d.stats);
                     dirty = true;
                     next += 1;
-                    progress.set(next);
+                    // Buffers go back (or are freed) before the reader may read on.
                     if !d.buf.is_empty() {
                         give(in_pool, d.buf, keep);
                     }
                     if let Some(o) = d.out {
                         give(out_pool, o, keep);
                     }
+                    progress.set(next);
                 }
             }
             Err(RecvTimeoutError::Timeout) => {

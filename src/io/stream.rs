@@ -32,6 +32,8 @@ pub struct StreamOptions {
 }
 
 /// Where the next chunk starts: its line number and the bytes of its first line already seen.
+/// Only findings need it (and the format layer only when recording findings), so the loops
+/// advance it only when there is a finding sink: counting lines is a pass over every byte.
 #[derive(Debug, Clone, Copy)]
 struct Position {
     line: u64,
@@ -74,7 +76,8 @@ pub fn scrub_stream<R: Read + ?Sized, W: Write + ?Sized>(
     while let Some(chunk) = framer.next_chunk(rdr)? {
         let is_window = matches!(chunk, Chunk::Window(_));
         let bytes = chunk.bytes();
-        let scrubbed = scrubber.scrub_buf(bytes, scratch);
+        let scrubbed =
+            if is_window { scrubber.scrub_buf_uncounted(bytes, scratch) } else { scrubber.scrub_buf(bytes, scratch) };
         scrubbed.write_to(out)?;
         let touched_end = scratch.finding_touched_end();
         if let Some(s) = sink.as_deref_mut() {
@@ -82,12 +85,11 @@ pub fn scrub_stream<R: Read + ?Sized, W: Write + ?Sized>(
                 s.findings(bytes, at.line, at.col_base, scratch.findings());
             }
         }
-        let mut s = scratch.take_stats();
-        if is_window {
-            // A window is part of a line: count the line once, when it ends.
-            s.lines = 0;
+        // A window is part of a line (not counted): the line counts once, when it ends.
+        let s = scratch.take_stats();
+        if sink.is_some() {
+            at.advance(bytes);
         }
-        at.advance(bytes);
         stats.merge(&s);
         if is_window && touched_end {
             framer.swallow_run();
@@ -154,7 +156,7 @@ pub fn scrub_stream_format<R: Read + ?Sized, W: Write + ?Sized>(
                     stats.merge(&state.take_stats());
                 }
                 let scratch = state.scratch_mut();
-                let scrubbed = fmt.scrubber().scrub_buf(bytes, scratch);
+                let scrubbed = fmt.scrubber().scrub_buf_uncounted(bytes, scratch);
                 scrubbed.write_to(out)?;
                 let touched_end = scratch.finding_touched_end();
                 if let Some(s) = sink.as_deref_mut() {
@@ -162,10 +164,10 @@ pub fn scrub_stream_format<R: Read + ?Sized, W: Write + ?Sized>(
                         s.findings(bytes, at.line, at.col_base, scratch.findings());
                     }
                 }
-                let mut s = scratch.take_stats();
-                s.lines = 0;
-                stats.merge(&s);
-                at.advance(bytes);
+                stats.merge(&scratch.take_stats());
+                if sink.is_some() {
+                    at.advance(bytes);
+                }
                 continued = true;
                 if touched_end {
                     framer.swallow_run();
@@ -176,7 +178,9 @@ pub fn scrub_stream_format<R: Read + ?Sized, W: Write + ?Sized>(
                 let o = fmt.scrub_chunk(bytes, state, info);
                 emit(&o, bytes, at, out, sink.as_deref_mut())?;
                 stats.merge(&state.take_stats());
-                at.advance(bytes);
+                if sink.is_some() {
+                    at.advance(bytes);
+                }
                 continued = false;
             }
         }

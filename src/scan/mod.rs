@@ -9,27 +9,47 @@
 //! [`crate::credential`]); false negatives are not: any token, credential or key the
 //! verifiers would accept begins at or after a literal this scanner reports on the same line.
 //!
+//! What is reported, exactly (the naive reference in the tests): from a position, the leftmost
+//! position where some literal matches — JWT starts and pattern literals byte for byte, every
+//! other literal ASCII case-insensitively — and there the longest such literal.
+//!
 //! # How
 //!
-//! Three searchers, each given only literals that keep it selective, run over a 64 KiB block:
+//! Every literal is found through an *anchor*: a short piece of it that a SIMD searcher (Teddy)
+//! looks for, followed by a check of the whole literal around the anchor. Three searchers run
+//! over a 64 KiB block:
 //!
 //! ```text
 //! find(hay, from):
-//!   block = hay[from .. from+BLOCK+longest-1]; words = block with every byte | 0x20
-//!   jwt:      Teddy over the original bytes, exact needles eyJ eyI eyA ewo ew0 ewk
-//!   words:    Teddy over the folded block, folded needles (bearer, basic, key names, user
-//!             triggers); a hit is re-checked case-insensitively on the original bytes
-//!   patterns: Teddy over the original bytes, the literals extracted from pattern regexes
-//!   return the leftmost hit starting inside the block's first BLOCK bytes, else next block
+//!   block = hay[from .. from+BLOCK+longest-1]; folded = block with every byte | 0x20
+//!   raw:      Teddy over the original bytes, 3-byte anchors: JWT starts (eyJ eyI eyA ewo ew0
+//!             ewk) and every case variant of short key names (pwd PWD Pwd …)
+//!   words:    Teddy over the folded block, one 4-byte anchor per longer word (bearer, basic,
+//!             key names), shared where words share it (`_key` for api_key, secret_key, …)
+//!   patterns: Teddy over the original bytes, the first 4 bytes of each pattern literal
+//!   at each anchor hit: check the literals of that anchor at (hit - their offset) on the
+//!   original bytes; keep the leftmost-longest; stop once no later hit can start earlier
+//!   return the leftmost hit of all starting inside the block's first BLOCK bytes, else next block
 //! ```
 //!
+//! (Literals shorter than 3 bytes, possible only with user rules, get a fourth searcher.)
+//!
 //! Why: one case-insensitive automaton over ~50 literals has no SIMD prefilter and runs at a
-//! few hundred MB/s; one Teddy over all of them (3-byte JWT needles among 4+-byte words) fills
-//! its buckets and verifies constantly (~1.3 GB/s measured). Split, each runs at 4–15 GB/s.
-//! `b | 0x20` lowercases ASCII letters and maps a few punctuation bytes onto others (`_` onto
-//! DEL, `@` onto `` ` ``): a superset, so it can only add false positives, which the re-check
-//! removes. Each searcher's next hit is cached, so a scan stays linear in the buffer length. The
-//! `longest - 1` overlap means a literal crossing a block end is still seen whole. Where Teddy is
+//! few hundred MB/s. Teddy's cost is a fixed pass plus a check at every fingerprint hit, and
+//! the fingerprint hits grow with the number of needles sharing its 8 buckets: the 28 full
+//! words (`pwd` alone took 8 needles, `pwd"` `pwd=` …) kept every bucket busy, and the word
+//! pass cost 3.4 instructions a byte on clean logs; 12 anchors cost 1.8, most of it the fixed
+//! pass and the fold. The anchors are chosen when the scanner is built: fewest anchors first,
+//! then the rarest under a byte-frequency estimate for log text. Short names go to the JWT
+//! searcher as case variants, which share one Teddy bucket. Pattern literals keep their own
+//! pass: in the JWT searcher they would share buckets with the JWT starts, and base64 text
+//! (token payloads) then hits those buckets constantly.
+//!
+//! `b | 0x20` lowercases ASCII letters and maps a few other bytes onto each other (`_` onto
+//! DEL, `@` onto `` ` ``, control bytes onto punctuation): a superset, so it can only add
+//! anchor hits, and the whole-literal check on the original bytes removes them. Each
+//! searcher's next hit is cached, so a scan stays linear in the buffer length. The
+//! `longest - 1` overlap means a literal starting in a block is seen whole. Where Teddy is
 //! unavailable (no SSSE3/NEON) an Aho-Corasick automaton takes its place: same hits, slower.
 //!
 //! # Design rationale
@@ -51,6 +71,11 @@ pub use triggers::{JWT_STARTS, Trigger};
 /// Bytes lowercased and searched at a time.
 const BLOCK: usize = 64 * 1024;
 
+/// Anchor length of the raw searcher (JWT starts are 3 bytes).
+const RAW_ANCHOR: usize = 3;
+/// Anchor length of the folded searcher (Teddy's longest fingerprint).
+const FOLDED_ANCHOR: usize = 4;
+
 /// A literal hit: a position worth verifying.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Candidate {
@@ -62,7 +87,7 @@ pub struct Candidate {
     pub literal: u32,
 }
 
-/// One literal searcher: Teddy when the CPU has it, an automaton otherwise.
+/// One anchor searcher: Teddy when the CPU has it, an automaton otherwise.
 #[derive(Debug, Clone)]
 enum Engine {
     Teddy(packed::Searcher),
@@ -70,52 +95,75 @@ enum Engine {
 }
 
 impl Engine {
-    fn new(lits: &[Vec<u8>]) -> Option<Engine> {
-        if lits.is_empty() {
+    /// All `anchors` have the same length, so at most one matches at a position.
+    fn new(anchors: &[Vec<u8>]) -> Option<Engine> {
+        if anchors.is_empty() {
             return None;
         }
-        let teddy = packed::Config::new().match_kind(packed::MatchKind::LeftmostLongest).builder().extend(lits).build();
+        let teddy =
+            packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder().extend(anchors).build();
         Some(match teddy {
             Some(s) => Engine::Teddy(s),
             None => Engine::Automaton(
                 AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::LeftmostLongest)
+                    .match_kind(MatchKind::LeftmostFirst)
                     .kind(Some(AhoCorasickKind::DFA))
-                    .build(lits)
-                    .or_else(|_| AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(lits))
-                    .expect("trigger literals are few and short"),
+                    .build(anchors)
+                    .or_else(|_| AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostFirst).build(anchors))
+                    .expect("trigger anchors are few and short"),
             ),
         })
     }
 
-    /// Leftmost-longest hit in `hay[span]`: (start, end, pattern index), offsets into `hay`.
-    fn find(&self, hay: &[u8], span: std::ops::Range<usize>) -> Option<(usize, usize, usize)> {
+    /// Leftmost anchor hit in `hay[span]`: (start, anchor index), offsets into `hay`.
+    fn find(&self, hay: &[u8], span: std::ops::Range<usize>) -> Option<(usize, usize)> {
         match self {
             Engine::Teddy(s) => {
-                s.find_in(hay, aho_corasick::Span::from(span)).map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+                s.find_in(hay, aho_corasick::Span::from(span)).map(|m| (m.start(), m.pattern().as_usize()))
             }
             Engine::Automaton(ac) => {
-                ac.find(aho_corasick::Input::new(hay).range(span)).map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+                ac.find(aho_corasick::Input::new(hay).range(span)).map(|m| (m.start(), m.pattern().as_usize()))
             }
         }
     }
 }
 
-/// Which searcher: JWT starts, folded words, pattern literals.
-const JWT: usize = 0;
-const WORDS: usize = 1;
+/// Which searcher: JWT starts and short key names (3-byte anchors, original bytes), words
+/// (4-byte anchors, folded block), pattern literals (their first bytes, original bytes),
+/// anything shorter than 3 bytes (original bytes).
+const RAW: usize = 0;
+const FOLDED: usize = 1;
 const PATTERNS: usize = 2;
+const SHORT: usize = 3;
+const ENGINES: usize = 4;
+
+/// The literals one anchor stands for.
+#[derive(Debug, Clone, Copy)]
+struct AnchorOf {
+    /// Literal index.
+    literal: u32,
+    /// Where the anchor sits in the literal.
+    offset: u32,
+}
 
 /// The compiled prefilter. Build once per [`Rules`], share freely.
 #[derive(Debug, Clone)]
 pub struct Scanner {
-    engines: [Option<Engine>; 3],
-    /// Per engine: its pattern index -> literal index (into `triggers` and `lits`).
-    ids: [Vec<u32>; 3],
+    engines: [Option<Engine>; ENGINES],
+    /// Per searcher, per anchor: the literals to check around a hit.
+    anchored: [Vec<Vec<AnchorOf>>; ENGINES],
+    /// Per searcher: the largest anchor offset (a later hit can start at most this much earlier).
+    max_offset: [usize; ENGINES],
     /// Per literal: what it stands for.
     triggers: Vec<Vec<Trigger>>,
-    /// Per literal: its bytes (lowercase for words), for the case-insensitive re-check.
+    /// Per literal: its bytes as matched (lowercase when `nocase`).
     lits: Vec<Vec<u8>>,
+    /// Per literal: whether it matches ASCII case-insensitively.
+    nocase: Vec<bool>,
+    /// Per literal: its bytes `| 0x20`, as they appear in a folded block.
+    folded: Vec<Vec<u8>>,
+    /// Per literal: whether all its bytes are ASCII letters (folded equality is then exact).
+    letters_only: Vec<bool>,
     longest: usize,
     /// Per literal: bytes at its end that are not part of the trigger (a key terminator).
     trim: Vec<u8>,
@@ -131,6 +179,14 @@ struct Cached {
     hit: Option<(usize, usize, u32)>,
 }
 
+/// The next anchor hit of one searcher: the first at or after `from` is `hit`.
+#[derive(Debug, Clone, Copy, Default)]
+struct NextAnchor {
+    valid: bool,
+    from: usize,
+    hit: Option<(usize, usize)>,
+}
+
 /// A folded copy of one block of a haystack and each searcher's next hit, reused between
 /// searches of the same haystack.
 #[derive(Debug, Default)]
@@ -143,7 +199,8 @@ pub struct LowerBlock {
     end: usize,
     /// Hits must start before this offset of the haystack to count in this block.
     nominal_end: usize,
-    cache: [Cached; 3],
+    cache: [Cached; ENGINES],
+    anchors: [NextAnchor; ENGINES],
 }
 
 impl LowerBlock {
@@ -158,6 +215,7 @@ impl LowerBlock {
         self.hay == (hay.as_ptr() as usize, hay.len()) && self.start <= at && at < self.nominal_end
     }
 
+    #[inline(never)]
     fn fill(&mut self, hay: &[u8], at: usize, longest: usize, fold: bool) {
         let nominal_end = (at + BLOCK).min(hay.len());
         let end = (nominal_end + longest.saturating_sub(1)).min(hay.len());
@@ -169,7 +227,41 @@ impl LowerBlock {
         self.start = at;
         self.end = end;
         self.nominal_end = nominal_end;
-        self.cache = [Cached::default(); 3];
+        self.cache = [Cached::default(); ENGINES];
+        self.anchors = [NextAnchor::default(); ENGINES];
+    }
+
+    /// The first hit of searcher `which` at or after `q` in this block (absolute offsets).
+    fn next_anchor(&mut self, engine: &Engine, which: usize, hay: &[u8], q: usize) -> Option<(usize, usize)> {
+        let c = &self.anchors[which];
+        if c.valid && c.from <= q && c.hit.is_none_or(|(p, _)| p >= q) {
+            return c.hit;
+        }
+        let (buf, base) = if which == FOLDED { (&self.buf[..], self.start) } else { (hay, 0) };
+        let hit = if q < self.end { engine.find(buf, q - base..self.end - base) } else { None };
+        let hit = hit.map(|(p, a)| (p + base, a));
+        self.anchors[which] = NextAnchor { valid: true, from: q, hit };
+        hit
+    }
+}
+
+/// Collects anchors for one searcher, merging literals that share an anchor.
+#[derive(Debug, Default)]
+struct AnchorSet {
+    anchors: Vec<Vec<u8>>,
+    of: Vec<Vec<AnchorOf>>,
+}
+
+impl AnchorSet {
+    fn add(&mut self, anchor: &[u8], literal: usize, offset: usize) {
+        let a = AnchorOf { literal: literal as u32, offset: offset as u32 };
+        match self.anchors.iter().position(|x| x == anchor) {
+            Some(i) => self.of[i].push(a),
+            None => {
+                self.anchors.push(anchor.to_vec());
+                self.of.push(vec![a]);
+            }
+        }
     }
 }
 
@@ -177,38 +269,31 @@ impl Scanner {
     /// Builds the literal searchers from the rules.
     pub fn new(rules: &Rules) -> Scanner {
         let set = triggers::literal_set(rules);
-        let mut lit_sets: [Vec<Vec<u8>>; 3] = Default::default();
-        let mut ids: [Vec<u32>; 3] = Default::default();
         let mut lits = Vec::with_capacity(set.len());
+        let mut nocase = Vec::with_capacity(set.len());
         let mut triggers = Vec::with_capacity(set.len());
-        for (i, (lit, ts)) in set.into_iter().enumerate() {
-            let which = if ts.contains(&Trigger::JwtStart) {
-                JWT
-            } else if ts.iter().all(|t| matches!(t, Trigger::Pattern(_))) && lit.len() >= 2 {
-                PATTERNS
-            } else {
-                WORDS
-            };
-            let bytes: Vec<u8> = match which {
-                JWT => {
-                    JWT_STARTS.iter().find(|s| s.eq_ignore_ascii_case(&lit)).expect("a JWT start").as_bytes().to_vec()
-                }
-                PATTERNS => rules.patterns[pattern_of(&ts)]
+        for (lit, ts) in set {
+            let exact = ts.contains(&Trigger::JwtStart)
+                || ts.iter().all(|t| matches!(t, Trigger::Pattern(_))) && lit.len() >= 2;
+            let bytes: Vec<u8> = if ts.contains(&Trigger::JwtStart) {
+                JWT_STARTS.iter().find(|s| s.eq_ignore_ascii_case(&lit)).expect("a JWT start").as_bytes().to_vec()
+            } else if exact {
+                rules.patterns[pattern_of(&ts)]
                     .triggers
                     .iter()
                     .find(|t| t.eq_ignore_ascii_case(&lit))
                     .expect("literal of its pattern")
                     .as_bytes()
-                    .to_vec(),
-                _ => lit.as_bytes().iter().map(|b| b | 0x20).collect(),
+                    .to_vec()
+            } else {
+                lit.into_bytes()
             };
-            lit_sets[which].push(bytes);
-            ids[which].push(i as u32);
-            lits.push(lit.into_bytes());
+            lits.push(bytes);
+            nocase.push(!exact);
             triggers.push(ts);
         }
         let longest = lits.iter().map(Vec::len).max().unwrap_or(1);
-        let trim = lits
+        let trim: Vec<u8> = lits
             .iter()
             .zip(&triggers)
             .map(|(l, ts): (&Vec<u8>, &Vec<Trigger>)| {
@@ -216,10 +301,65 @@ impl Scanner {
                 u8::from(short_key && l.last().is_some_and(|b| triggers::KEY_TERMINATORS.contains(b)))
             })
             .collect();
-        let engines = [Engine::new(&lit_sets[JWT]), Engine::new(&lit_sets[WORDS]), Engine::new(&lit_sets[PATTERNS])];
+
+        // Anchors. A literal's core is what precedes its trimmed terminator (`pwd` of `pwd=`).
+        let mut sets: [AnchorSet; ENGINES] = Default::default();
+        let mut words: Vec<(usize, Vec<u8>)> = Vec::new();
+        let mut patterns: Vec<usize> = Vec::new();
+        let short_len = lits
+            .iter()
+            .enumerate()
+            .map(|(i, l)| l.len() - usize::from(trim[i]))
+            .filter(|&n| n < RAW_ANCHOR && n > 0)
+            .min()
+            .unwrap_or(RAW_ANCHOR);
+        for (i, l) in lits.iter().enumerate() {
+            let core = &l[..l.len() - usize::from(trim[i])];
+            if core.is_empty() {
+                continue;
+            }
+            if nocase[i] && core.len() >= FOLDED_ANCHOR {
+                words.push((i, core.iter().map(|b| b | 0x20).collect()));
+            } else if !nocase[i] && !triggers[i].contains(&Trigger::JwtStart) && core.len() >= RAW_ANCHOR {
+                patterns.push(i);
+            } else if core.len() >= RAW_ANCHOR {
+                for v in case_variants(&core[..RAW_ANCHOR], nocase[i]) {
+                    sets[RAW].add(&v, i, 0);
+                }
+            } else {
+                for v in case_variants(&core[..short_len], nocase[i]) {
+                    sets[SHORT].add(&v, i, 0);
+                }
+            }
+        }
+        for (i, anchor, offset) in choose_word_anchors(&words) {
+            sets[FOLDED].add(&anchor, i, offset);
+        }
+        let pattern_len = patterns.iter().map(|&i| lits[i].len()).min().unwrap_or(0).min(FOLDED_ANCHOR);
+        for &i in &patterns {
+            sets[PATTERNS].add(&lits[i][..pattern_len], i, 0);
+        }
+        let engines = sets.each_ref().map(|s| Engine::new(&s.anchors));
+        let anchored = sets.map(|s| s.of);
+        let max_offset =
+            std::array::from_fn(|w| anchored[w].iter().flatten().map(|a| a.offset as usize).max().unwrap_or(0));
         let unanchored =
             rules.patterns.iter().enumerate().filter(|(_, p)| p.triggers.is_empty()).map(|(i, _)| i as u16).collect();
-        Scanner { engines, ids, triggers, lits, longest, trim, unanchored }
+        let folded = lits.iter().map(|l| l.iter().map(|b| b | 0x20).collect()).collect();
+        let letters_only = lits.iter().map(|l| l.iter().all(u8::is_ascii_alphabetic)).collect();
+        Scanner {
+            engines,
+            anchored,
+            max_offset,
+            triggers,
+            lits,
+            nocase,
+            folded,
+            letters_only,
+            longest,
+            trim,
+            unanchored,
+        }
     }
 
     /// Whether every searcher in use is SIMD (Teddy).
@@ -232,10 +372,10 @@ impl Scanner {
         let mut at = from;
         while at < hay.len() {
             if !block.covers(hay, at) {
-                block.fill(hay, at, self.longest, self.engines[WORDS].is_some());
+                block.fill(hay, at, self.longest, self.engines[FOLDED].is_some());
             }
             let mut best: Option<(usize, usize, u32)> = None;
-            for which in [JWT, WORDS, PATTERNS] {
+            for which in [RAW, FOLDED, PATTERNS, SHORT] {
                 let Some(engine) = &self.engines[which] else { continue };
                 let c = &block.cache[which];
                 let fresh = c.valid && c.from <= at && c.hit.is_none_or(|h| h.0 >= at);
@@ -258,28 +398,68 @@ impl Scanner {
         None
     }
 
-    /// One searcher's leftmost hit at or after `at` within the block (absolute offsets).
+    /// One searcher's leftmost-longest literal starting at or after `at`, found through its
+    /// anchors within the block (absolute offsets).
+    ///
+    /// ```text
+    /// for each anchor hit p at or after `at`, in order:
+    ///   for each literal L of the anchor, at offset k in L:
+    ///     if hay[p-k ..] starts with L (case-insensitively unless exact): keep the
+    ///     leftmost, then longest
+    ///   stop once a literal was kept at s and p + 1 > s + max_offset (later hits start after s)
+    /// ```
+    ///
+    /// The next anchor hit is cached with the block, so the look past a found literal is not
+    /// searched again by the next call.
     fn search(
         &self,
         engine: &Engine,
         which: usize,
         hay: &[u8],
         at: usize,
-        block: &LowerBlock,
+        block: &mut LowerBlock,
     ) -> Option<(usize, usize, u32)> {
-        if which != WORDS {
-            return engine.find(hay, at..block.end).map(|(s, e, p)| (s, e, self.ids[which][p]));
-        }
-        let mut rel = at - block.start;
-        while let Some((s, e, p)) = engine.find(&block.buf, rel..block.buf.len()) {
-            let lit = self.ids[WORDS][p];
-            let (s, e) = (block.start + s, block.start + e);
-            if hay[s..e].eq_ignore_ascii_case(&self.lits[lit as usize]) {
-                return Some((s, e, lit));
+        let mut q = at;
+        let mut best: Option<(usize, usize, u32)> = None;
+        while let Some((p, anchor)) = block.next_anchor(engine, which, hay, q) {
+            if best.is_some_and(|b| p > b.0 + self.max_offset[which]) {
+                break;
             }
-            rel = s - block.start + 1;
+            for a in &self.anchored[which][anchor] {
+                let Some(s) = p.checked_sub(a.offset as usize).filter(|&s| s >= at) else { continue };
+                if best.is_some_and(|b| s > b.0) {
+                    continue;
+                }
+                let i = a.literal as usize;
+                let e = s + self.lits[i].len();
+                if self.matches(i, hay, s, e, which == FOLDED, block) && best.is_none_or(|b| s < b.0 || e > b.1) {
+                    best = Some((s, e, a.literal));
+                }
+            }
+            if best.is_some_and(|b| p >= b.0 + self.max_offset[which]) {
+                break;
+            }
+            q = p + 1;
         }
-        None
+        best
+    }
+
+    /// Whether literal `i` is at `hay[s..e]`. On the folded block a byte comparison of the
+    /// folded forms comes first; it decides alone for literals made of letters only.
+    fn matches(&self, i: usize, hay: &[u8], s: usize, e: usize, folded: bool, block: &LowerBlock) -> bool {
+        let lit = &self.lits[i];
+        if !self.nocase[i] {
+            return hay.get(s..e) == Some(&lit[..]);
+        }
+        if folded && e <= block.end {
+            if block.buf[s - block.start..e - block.start] != self.folded[i][..] {
+                return false;
+            }
+            if self.letters_only[i] {
+                return true;
+            }
+        }
+        hay.get(s..e).is_some_and(|got| got.eq_ignore_ascii_case(lit))
     }
 
     /// Every candidate in `hay`, in order, non-overlapping.
@@ -303,6 +483,88 @@ impl Scanner {
     pub fn unanchored_patterns(&self) -> &[u16] {
         &self.unanchored
     }
+}
+
+/// Every ASCII case variant of `bytes` (just `bytes` when `nocase` is off): at most 8, since
+/// anchors are at most 3 bytes.
+fn case_variants(bytes: &[u8], nocase: bool) -> Vec<Vec<u8>> {
+    let mut out = vec![Vec::with_capacity(bytes.len())];
+    for &b in bytes {
+        let alts: &[u8] =
+            if nocase && b.is_ascii_alphabetic() { &[b.to_ascii_lowercase(), b.to_ascii_uppercase()] } else { &[b] };
+        out = out
+            .iter()
+            .flat_map(|v| {
+                alts.iter().map(move |&c| {
+                    let mut w = v.clone();
+                    w.push(c);
+                    w
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+/// Rough share (per 10 000) of a folded byte in log text: letters by English frequency,
+/// digits and common punctuation high, everything else rare. Only relative order matters.
+fn folded_share(b: u8) -> f64 {
+    match b {
+        b' ' => 1200.0,
+        b'e' => 600.0,
+        b't' | b'a' => 450.0,
+        b'o' | b'i' | b'n' | b's' | b'r' => 400.0,
+        b'l' => 250.0,
+        b'c' => 230.0,
+        b'0'..=b'9' | b'd' => 200.0,
+        b'u' | b'h' => 180.0,
+        b'm' => 160.0,
+        b'p' | b'.' => 150.0,
+        b'g' => 120.0,
+        b'f' | b':' | b'-' | b'/' => 100.0,
+        b'b' | b'w' | b'y' | b'"' => 80.0,
+        b'v' => 60.0,
+        b'k' | b',' | 0x7f => 50.0,
+        b'=' => 40.0,
+        b'x' => 30.0,
+        b'j' => 15.0,
+        b'q' | b'z' => 10.0,
+        _ => 20.0,
+    }
+}
+
+/// One 4-byte anchor per word (folded cores): a greedy set cover that takes, each round, the
+/// 4-gram with the least estimated frequency (plus a fixed cost per anchor, so fewer anchors
+/// win) per word it covers. Returns (literal, anchor, offset in the literal).
+fn choose_word_anchors(words: &[(usize, Vec<u8>)]) -> Vec<(usize, Vec<u8>, usize)> {
+    /// Fixed cost of one more anchor, in the units of a 4-gram's estimated frequency.
+    const ANCHOR_COST: f64 = 1e-5;
+    let freq = |g: &[u8]| g.iter().map(|&b| folded_share(b) / 10_000.0).product::<f64>();
+    let mut left: Vec<&(usize, Vec<u8>)> = words.iter().collect();
+    let mut out = Vec::with_capacity(words.len());
+    while !left.is_empty() {
+        let mut grams: Vec<&[u8]> = left.iter().flat_map(|(_, w)| w.windows(FOLDED_ANCHOR)).collect();
+        grams.sort_unstable();
+        grams.dedup();
+        let cost = |g: &[u8]| {
+            let n = left.iter().filter(|(_, w)| w.windows(FOLDED_ANCHOR).any(|x| x == g)).count();
+            (freq(g) + ANCHOR_COST) / n as f64
+        };
+        let best = grams
+            .iter()
+            .copied()
+            .min_by(|a, b| cost(a).total_cmp(&cost(b)).then(a.cmp(b)))
+            .expect("words have 4-grams")
+            .to_vec();
+        left.retain(|(i, w)| match w.windows(FOLDED_ANCHOR).position(|x| x == &best[..]) {
+            Some(off) => {
+                out.push((*i, best.clone(), off));
+                false
+            }
+            None => true,
+        });
+    }
+    out
 }
 
 /// The pattern a pattern-only literal belongs to (the first, if shared).
@@ -340,28 +602,110 @@ mod tests {
         assert!(Scanner::new(&Rules::embedded()).is_simd());
     }
 
-    /// The naive oracle: every literal at every position, case-insensitively.
-    fn naive(s: &Scanner, lits: &[(String, Vec<Trigger>)], hay: &[u8]) -> Vec<usize> {
-        let _ = s;
-        let lower: Vec<u8> = hay.to_ascii_lowercase();
-        (0..hay.len()).filter(|&i| lits.iter().any(|(l, _)| lower[i..].starts_with(l.as_bytes()))).collect()
+    /// The naive reference: from each position on, every literal (byte for byte when exact,
+    /// ASCII case-insensitively otherwise); at the first position with a match the longest
+    /// literal wins, and the next search starts at the candidate's end.
+    fn naive(s: &Scanner, hay: &[u8]) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some(c) = (at..hay.len()).find_map(|i| {
+            let best = (0..s.lits.len())
+                .filter(|&l| {
+                    let lit = &s.lits[l];
+                    hay.get(i..i + lit.len())
+                        .is_some_and(|got| if s.nocase[l] { got.eq_ignore_ascii_case(lit) } else { got == &lit[..] })
+                })
+                .max_by_key(|&l| (s.lits[l].len(), std::cmp::Reverse(l)))?;
+            let end = i + s.lits[best].len() - usize::from(s.trim[best]);
+            Some(Candidate { start: i, end, literal: best as u32 })
+        }) {
+            at = c.end;
+            out.push(c);
+        }
+        out
+    }
+
+    /// Rules with a 2-byte key (`pw`), a 2-byte pattern literal and a key that is
+    /// also a JWT start, so every searcher is in use.
+    fn odd_rules() -> Rules {
+        let toml = "[[secret_keys]]\nnames = [\"pw\", \"token\", \"x-auth\", \"eyJ\"]\naction = \"redact\"\n\n\
+                    [[patterns]]\nname = \"two\"\nregex = 'q9[0-9]{4}'\naction = \"redact\"\n";
+        Rules::from_toml("odd.toml", toml).unwrap()
     }
 
     #[test]
     fn literals_across_block_boundaries_are_found() {
-        let rules = Rules::embedded();
-        let s = Scanner::new(&rules);
-        let lits = triggers::literal_set(&rules);
-        for shift in [0usize, 1, 3, 5, 7, 12] {
-            let mut hay = vec![b'.'; BLOCK - shift];
-            hay.extend_from_slice(b"PassWord=x Bearer y eyJz");
-            hay.extend(std::iter::repeat_n(b'-', BLOCK));
-            hay.extend_from_slice(b"authorization");
-            let got: Vec<usize> = s.candidates(&hay).map(|c| c.start).collect();
-            let want = naive(&s, &lits, &hay);
-            for w in &want {
-                assert!(got.contains(w), "shift {shift}: literal at {w} missed");
+        for rules in [Rules::embedded(), odd_rules()] {
+            let s = Scanner::new(&rules);
+            for shift in [0usize, 1, 3, 5, 7, 12, 13, 14, 17] {
+                let mut hay = vec![b'.'; BLOCK - shift];
+                hay.extend_from_slice(b"PassWord=x Bearer y eyJz secret_ACCESS_key=1 PWD=2 q912345");
+                hay.extend(std::iter::repeat_n(b'-', BLOCK - 40));
+                hay.extend_from_slice(b"x-api-key: connect.sid=");
+                hay.extend(std::iter::repeat_n(b'a', BLOCK - shift));
+                hay.extend_from_slice(b"authorization");
+                let got: Vec<Candidate> = s.candidates(&hay).collect();
+                assert_eq!(got, naive(&s, &hay), "shift {shift}");
             }
+        }
+    }
+
+    #[test]
+    fn every_searcher_is_used_by_odd_rules() {
+        let s = Scanner::new(&odd_rules());
+        assert!(s.engines.iter().all(Option::is_some));
+    }
+
+    #[test]
+    fn words_sharing_an_anchor_report_the_leftmost_longest() {
+        let s = Scanner::new(&Rules::embedded());
+        for hay in [&b"xsecret_access_key=1"[..], b"api_key", b"SESSION_ID sessionid phpsessid", b"ssession_id"] {
+            assert_eq!(s.candidates(hay).collect::<Vec<_>>(), naive(&s, hay), "{}", String::from_utf8_lossy(hay));
+        }
+    }
+
+    /// Pieces of literals in several cases, fold look-alikes (`_`/DEL, `@`/`` ` ``, TAB/`)`, CR/`-`)
+    /// and filler: random input that hits anchors often and literals sometimes.
+    fn piece() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        prop_oneof![
+            3 => proptest::sample::select(vec![
+                "token", "TOKEN", "Token", "oken", "session", "sess", "essi", "_id", "ID", "id", "phpsessid",
+                "pwd", "PWD", "Pwd", "pw", "PW", "k", "K", "=", ":", "\"", "'", " ", "\t", "%", "\\", "secret",
+                "_key", "-key", "api", "apikey", "secret_access", "private", "authorization", "AUTHORIZ",
+                "bearer", "Basic", "signature", "passphrase", "password", "passwd", "connect.sid", ".sid",
+                "eyJ", "eyj", "EYJ", "eyI", "eyA", "ewo", "ew0", "ewk", "AKIA", "ASIA", "akia", "ghp_", "gho",
+                "github_pat_", "xoxb-", "xox", "sk_live_", "rk_test_", "ya29.", "q9", "Q9", "x-auth", "X-AUTH",
+            ]).prop_map(|s| s.as_bytes().to_vec()),
+            1 => proptest::collection::vec(
+                proptest::sample::select(b"_\x7f@`\t)\r-\x00 aeiokKqQ.:"[..].to_vec()), 1..4),
+            1 => proptest::collection::vec(any::<u8>(), 1..4),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn candidates_are_the_naive_ones(pieces in proptest::collection::vec(piece(), 0..40)) {
+            let hay: Vec<u8> = pieces.concat();
+            for rules in [Rules::embedded(), odd_rules()] {
+                let s = Scanner::new(&rules);
+                proptest::prop_assert_eq!(s.candidates(&hay).collect::<Vec<_>>(), naive(&s, &hay));
+            }
+        }
+    }
+
+    #[test]
+    fn candidates_on_the_loghub_corpus_are_the_naive_ones() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/loghub");
+        let Ok(entries) = std::fs::read_dir(&dir) else { return };
+        let s = Scanner::new(&Rules::embedded());
+        for e in entries.flatten() {
+            let hay = std::fs::read(e.path()).unwrap();
+            // The naive reference is quadratic-ish: a slice of each file is enough.
+            let hay = &hay[..hay.len().min(64 * 1024)];
+            assert_eq!(s.candidates(hay).collect::<Vec<_>>(), naive(&s, hay), "{}", e.path().display());
         }
     }
 }

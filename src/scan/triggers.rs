@@ -24,8 +24,10 @@ pub enum Trigger {
 /// by `"`, a letter/digit-led key (after `"`), space, `\n`, `\r` or `\t`.
 pub const JWT_STARTS: [&str; 6] = ["eyJ", "eyI", "eyA", "ewo", "ew0", "ewk"];
 
-/// Shortest word literal given to the word searcher as is (Teddy then uses 4-byte
-/// fingerprints, several times fewer false hits than 3-byte ones).
+/// Shortest key name that is a literal as is; shorter names count only with a key terminator
+/// after them (`pwd=`), which keeps `pwd` inside other words from becoming candidates. The
+/// scanner finds them by the name alone (its case variants, in the JWT searcher) and checks
+/// the terminator.
 pub(super) const MIN_WORD: usize = 4;
 
 /// Bytes that can follow a key name (see `credential::key_value`).
@@ -61,8 +63,8 @@ pub(super) fn literal_set(rules: &Rules) -> Vec<(String, Vec<Trigger>)> {
                 continue;
             }
             if name.len() < MIN_WORD {
-                // Short names would force 3-byte fingerprints on the SIMD searcher and slow it
-                // several times over: search `name` + each byte that can end a key instead.
+                // A short name alone is a common substring: `name` + each byte that can end a
+                // key instead.
                 for t in KEY_TERMINATORS {
                     add(&format!("{name}{}", *t as char), Trigger::Key(i as u16));
                 }
