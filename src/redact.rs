@@ -50,6 +50,11 @@ impl Pseudonymizer {
         self
     }
 
+    /// The pseudonymizer of `[hash]`: `key` under the active id, recognising the retired ids.
+    pub(crate) fn for_settings(key: &[u8], h: &crate::rules::HashSettings) -> Self {
+        Self::new(key, &h.key_id, h.hex_len).recognising(h.retired.iter().map(|k| k.key_id.as_str()))
+    }
+
     /// Appends `<key_id>:<hex>` for `value`.
     pub(crate) fn write(&self, value: &[u8], out: &mut Vec<u8>) {
         let mut mac = self.mac.clone();

@@ -334,16 +334,9 @@ impl Scrubber {
 
     /// Builds with an explicit hash key (tests, and library users holding the key themselves).
     pub fn with_hash_key(rules: &Rules, key: &[u8]) -> Scrubber {
-        let h = &rules.hash;
         Scrubber {
             scanner: Scanner::new(rules),
-            red: Redactor::new(
-                rules.clone(),
-                Some(
-                    Pseudonymizer::new(key, &h.key_id, h.hex_len)
-                        .recognising(h.retired.iter().map(|k| k.key_id.as_str())),
-                ),
-            ),
+            red: Redactor::new(rules.clone(), Some(Pseudonymizer::for_settings(key, &rules.hash))),
             id: next_scrubber_id(),
         }
     }
@@ -814,8 +807,7 @@ fn load_key(rules: &Rules) -> Result<Pseudonymizer, BuildError> {
         err,
     })?;
     if let Some(key) = key {
-        let retired = h.retired.iter().map(|k| k.key_id.as_str());
-        return Ok(Pseudonymizer::new(&key, &h.key_id, h.hex_len).recognising(retired));
+        return Ok(Pseudonymizer::for_settings(&key, h));
     }
     let hint = match (&h.key_env, &h.key_file) {
         (Some(v), Some(f)) => format!("${v} is unset and {} is empty", f.display()),
