@@ -162,6 +162,17 @@ pub fn decode_header(seg: &[u8], buf: &mut Vec<u8>) -> Option<Header> {
     Some(Header { alg: Some(alg), enc: own(probe.enc), kid: own(probe.kid), typ: own(probe.typ) })
 }
 
+/// Length of the segment separator at `i`: 1 for `.`, 3 for a percent-encoded dot (`%2E`,
+/// `%2e`: a token in a URL some encoder escaped whole), 0 for none. A rewritten token is
+/// written back with plain dots, which mean the same in a URL.
+pub fn dot_len(hay: &[u8], i: usize) -> usize {
+    match hay.get(i..) {
+        Some([b'.', ..]) => 1,
+        Some([b'%', b'2', b'E' | b'e', ..]) => 3,
+        _ => 0,
+    }
+}
+
 /// Base64url characters of a long header decoded first, as a probe (a multiple of 4).
 const PROBE_B64: usize = 256;
 
@@ -200,7 +211,7 @@ pub fn parse_at(hay: &[u8], at: usize, scratch: &mut Vec<u8>) -> Option<Token> {
     // its padding), so each `eyJ` in a long run of them costs at most that, not the whole run.
     let limit = hay.len().min(at + MAX_HEADER_B64 + 3);
     let head_end = segment_end(&hay[..limit], at, false);
-    if head_end - at > MAX_HEADER_B64 || hay.get(head_end) != Some(&b'.') {
+    if head_end - at > MAX_HEADER_B64 || dot_len(hay, head_end) == 0 {
         return None;
     }
     let header = decode_header(&hay[at..head_end], scratch)?;
@@ -208,9 +219,10 @@ pub fn parse_at(hay: &[u8], at: usize, scratch: &mut Vec<u8>) -> Option<Token> {
     let mut segments = Vec::with_capacity(want);
     segments.push(at..head_end);
     let mut pos = head_end;
-    while segments.len() < want && hay.get(pos) == Some(&b'.') {
-        let end = segment_end(hay, pos + 1, true);
-        segments.push(pos + 1..end);
+    while segments.len() < want && dot_len(hay, pos) > 0 {
+        let start = pos + dot_len(hay, pos);
+        let end = segment_end(hay, start, true);
+        segments.push(start..end);
         pos = end;
     }
     let is_jwe = header.enc.is_some();
@@ -237,6 +249,17 @@ mod tests {
 
     fn tok(h: &str, rest: &str) -> String {
         format!("{}.{}", b64(h), rest)
+    }
+
+    #[test]
+    fn percent_encoded_dots_separate_segments() {
+        let t = tok(r#"{"alg":"HS256"}"#, "cGF5.c2ln").replace('.', "%2E");
+        let line = format!("ref={t}&x=1");
+        let p = parse_at(line.as_bytes(), 4, &mut Vec::new()).unwrap();
+        assert_eq!((p.kind, p.segments.len()), (TokenKind::Jws, 3));
+        assert_eq!(&line.as_bytes()[p.segments[2].clone()], b"c2ln");
+        assert_eq!(p.span.end, 4 + t.len());
+        assert_eq!((dot_len(b"a%2eb", 1), dot_len(b"%2", 0), dot_len(b"%2F", 0)), (3, 0, 0));
     }
 
     #[test]

@@ -453,7 +453,7 @@ impl Scrubber {
     fn plausible(&self, hay: &[u8], c: &Candidate) -> bool {
         let next = hay.get(c.end).copied();
         self.scanner.triggers_of(c).iter().any(|t| match t {
-            Trigger::JwtStart => next.is_some_and(|b| jwt::is_b64url(b) || b == b'.' || b == b'='),
+            Trigger::JwtStart => next.is_some_and(|b| jwt::is_b64url(b) || b == b'.' || b == b'=' || b == b'%'),
             Trigger::Bearer | Trigger::Basic => matches!(next, Some(b' ' | b'\t' | b'%' | b'+')),
             Trigger::Key(_) => matches!(next, Some(b'"' | b'\'' | b'\\' | b'%' | b'=' | b':' | b' ' | b'\t')),
             Trigger::Pattern(_) => true,
@@ -539,7 +539,7 @@ impl Scrubber {
                         run_known = c.start..end;
                         end
                     };
-                    if line.get(run) != Some(&b'.') {
+                    if jwt::dot_len(line, run) == 0 {
                         no_jwt_before = run;
                     }
                 }

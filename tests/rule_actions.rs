@@ -669,3 +669,23 @@ requires = ["ticket"]
     let e = Rules::from_toml("r.toml", "[[patterns]]\nname = \"x\"\nregex = 'ab+'\nrequires = [\"\"]\n").unwrap_err();
     assert!(e.to_string().starts_with("r.toml:4:13: `patterns.requires` of `x` has an empty literal"), "{e}");
 }
+
+#[test]
+fn tokens_with_percent_encoded_dots_are_found() {
+    for flavor in [Flavor::Hs256, Flavor::Rs256, Flavor::Es256] {
+        let m = mint::mint(flavor);
+        for enc in ["%2E", "%2e"] {
+            let line = format!("GET /next?ref={}&x=1 HTTP/1.1", m.token.replace('.', enc));
+            let out = String::from_utf8(crate::util::scrub_line(line.as_bytes())).unwrap();
+            assert!(!out.contains(m.signature()), "{flavor:?} {enc}: signature left in {out}");
+            for secret in m.claims.secret_values() {
+                assert!(!out.contains(secret), "{flavor:?} {enc}: claim left in {out}");
+            }
+            assert!(
+                out.starts_with(&format!("GET /next?ref={}.", m.header)) && out.ends_with("&x=1 HTTP/1.1"),
+                "{out}"
+            );
+            assert_eq!(crate::util::scrub_line(out.as_bytes()), out.as_bytes(), "idempotent");
+        }
+    }
+}
