@@ -51,9 +51,10 @@ pub(crate) fn run(rules_path: &Path, sample: Option<&Path>, explain: bool, forma
             eprintln!(
                 "logscrub: no hash key is set: this dry run uses a throwaway key, so pseudonyms differ from a real run's"
             );
-            let mut key = [0u8; 32];
-            key.iter_mut().zip(Fingerprinter::random(64).fingerprint(b"check").bytes()).for_each(|(k, b)| *k = b);
-            Scrubber::with_hash_key(&rules, &key)
+            // A per-run random key (a random-keyed HMAC, as hex): pseudonyms printed in failure
+            // messages cannot be looked up by anyone, this run included.
+            let key = Fingerprinter::random(64).fingerprint(b"logscrub check");
+            Scrubber::with_hash_key(&rules, key.as_bytes())
         }
         Err(e) => {
             eprintln!("logscrub: {e}");
