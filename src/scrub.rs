@@ -208,6 +208,9 @@ pub struct Scratch {
     tmp: Vec<u8>,
     pieces: Vec<Piece>,
     edits: Vec<Edit>,
+    /// Every finding's range on the line being rewritten, edit or not (a token scrubbed before
+    /// rewrites to itself): pattern matches are judged against these, the same on every pass.
+    found: Vec<Range<usize>>,
     pattern_marks: Vec<bool>,
     extra: Vec<usize>,
     stats: Stats,
@@ -481,6 +484,7 @@ impl Scrubber {
     /// on its own.
     fn line_into(&self, line: &[u8], scratch: &mut Scratch, mut in_buf: Option<InBuf<'_>>) -> bool {
         scratch.edits.clear();
+        scratch.found.clear();
         scratch.repl.clear();
         scratch.touched_end_line = false;
         let npat = self.red.rules.patterns.len();
@@ -745,6 +749,7 @@ impl Scrubber {
                 token,
             });
         }
+        scratch.found.push(range.clone());
         // A rewrite that changes nothing (a token scrubbed before) is a finding, not an edit:
         // the line stays borrowed and unchanged.
         if scratch.repl[repl.clone()] != line[range.clone()] {
@@ -788,7 +793,30 @@ impl Scrubber {
         if r.is_empty() || self.red.is_scrubbed(&line[r.clone()], p.action) {
             return;
         }
-        if scratch.edits.iter().any(|e| e.range.start < r.end && r.start < e.range.end) {
+        if !scratch.found.iter().any(|f| f.start < r.end && r.start < f.end) {
+            self.pattern_piece(line, r, p, scratch);
+            return;
+        }
+        // The match overlaps earlier findings (a `ghp_…` glued to a JWT): the parts outside them
+        // are rewritten on their own, fail closed, rather than the whole match skipped.
+        let mut overlaps: Vec<Range<usize>> =
+            scratch.found.iter().filter(|f| f.start < r.end && r.start < f.end).cloned().collect();
+        overlaps.sort_by_key(|f| f.start);
+        let mut at = r.start;
+        for f in overlaps {
+            if f.start > at {
+                self.pattern_piece(line, at..f.start, p, scratch);
+            }
+            at = at.max(f.end);
+        }
+        if at < r.end {
+            self.pattern_piece(line, at..r.end, p, scratch);
+        }
+    }
+
+    /// Rewrites `r`, a pattern match or the part of one outside other findings.
+    fn pattern_piece(&self, line: &[u8], r: Range<usize>, p: &crate::rules::PatternRule, scratch: &mut Scratch) {
+        if self.red.is_scrubbed(&line[r.clone()], p.action) {
             return;
         }
         let start = scratch.repl.len();
