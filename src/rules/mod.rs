@@ -238,7 +238,7 @@ fn format_duration(mut secs: u64) -> String {
 pub struct PatternRule {
     /// The rule's name (used in stats and findings).
     pub name: String,
-    /// The compiled regex (bytes mode, Unicode off for `\w`-style classes unless asked for).
+    /// The compiled regex: bytes mode, Unicode off (`\b`, `\w`, `\s` are ASCII; `(?u)` turns it on).
     pub regex: Regex,
     /// What to do with a match.
     pub action: Action,
@@ -837,7 +837,11 @@ impl Compiler<'_> {
         for pat in raw.patterns {
             let p = self.mask_prefix(pat.mask_prefix, "patterns.mask_prefix");
             let action = self.action(pat.action, "patterns.action", Action::Redact, Allowed::Value, p);
+            // Unicode off: `\b`, `\w`, `\s` are ASCII and `.`/`[^…]` match any byte. Log lines
+            // are not always UTF-8, and a Unicode `\b` next to an invalid byte matched on one pass
+            // and not on the next (fuzz). `(?u)` in a pattern turns Unicode back on.
             let built = RegexBuilder::new(pat.regex.get_ref())
+                .unicode(false)
                 .size_limit(REGEX_SIZE_LIMIT)
                 .dfa_size_limit(REGEX_SIZE_LIMIT)
                 .build();
