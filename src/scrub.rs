@@ -326,13 +326,38 @@ pub struct Scrubber {
     red: Redactor,
     /// Identity for per-scratch caches.
     id: u64,
+    /// Every pattern trigger literal (ASCII case-insensitive) and its pattern, for regions the
+    /// scan skips ([`Scrubber::mark_patterns_in`]); `None` without triggered patterns.
+    pattern_lits: Option<(aho_corasick::AhoCorasick, Vec<u16>)>,
+}
+
+/// The automaton over every pattern's trigger literals, and the pattern of each literal.
+fn pattern_literals(rules: &Rules) -> Option<(aho_corasick::AhoCorasick, Vec<u16>)> {
+    let mut lits = Vec::new();
+    let mut of = Vec::new();
+    for (i, p) in rules.patterns.iter().enumerate() {
+        for t in p.triggers.iter().filter(|t| !t.is_empty()) {
+            lits.push(t.as_bytes());
+            of.push(i as u16);
+        }
+    }
+    if lits.is_empty() {
+        return None;
+    }
+    let ac = aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(&lits).ok()?;
+    Some((ac, of))
 }
 
 impl Scrubber {
     /// Compiles the scanner and loads the hash key when any rule uses `hash`.
     pub fn new(rules: &Rules) -> Result<Scrubber, BuildError> {
         let pseudo = if rules.uses_hash() { Some(load_key(rules)?) } else { None };
-        Ok(Scrubber { scanner: Scanner::new(rules), red: Redactor::new(rules.clone(), pseudo), id: next_scrubber_id() })
+        Ok(Scrubber {
+            scanner: Scanner::new(rules),
+            red: Redactor::new(rules.clone(), pseudo),
+            id: next_scrubber_id(),
+            pattern_lits: pattern_literals(rules),
+        })
     }
 
     /// Builds with an explicit hash key (tests, and library users holding the key themselves).
@@ -341,6 +366,7 @@ impl Scrubber {
             scanner: Scanner::new(rules),
             red: Redactor::new(rules.clone(), Some(Pseudonymizer::for_settings(key, &rules.hash))),
             id: next_scrubber_id(),
+            pattern_lits: pattern_literals(rules),
         }
     }
 
@@ -530,6 +556,14 @@ impl Scrubber {
                 }
                 if let Some(end) = self.try_trigger(line, &c, t, scratch) {
                     at = end.max(c.end);
+                    // The scan resumes after the value. A pattern literal in what it skipped but
+                    // did not rewrite (the scheme word of `Authorization: xoxb-… b` is a Slack
+                    // token) still marks its pattern, so the line is judged the same when
+                    // scrubbed again, when the rewritten value no longer stops the scan.
+                    if let Some(f) = scratch.found.last().cloned() {
+                        self.mark_patterns_in(&line[c.end..f.start.clamp(c.end, at)], scratch);
+                        self.mark_patterns_in(&line[f.end.clamp(c.end, at)..at], scratch);
+                    }
                     break;
                 }
                 if t == Trigger::JwtStart {
@@ -787,8 +821,15 @@ impl Scrubber {
         }
     }
 
-    /// Rewrites one pattern match at `r`, unless it is empty, already scrubbed or overlaps an
-    /// edit.
+    /// Marks the patterns whose trigger literal (ASCII case-insensitive) occurs in `region`, a
+    /// stretch the scan skipped because a finding consumed it.
+    fn mark_patterns_in(&self, region: &[u8], scratch: &mut Scratch) {
+        let Some((ac, of)) = &self.pattern_lits else { return };
+        for m in ac.find_overlapping_iter(region) {
+            scratch.pattern_marks[of[m.pattern().as_usize()] as usize] = true;
+        }
+    }
+
     fn pattern_match(&self, line: &[u8], r: Range<usize>, p: &crate::rules::PatternRule, scratch: &mut Scratch) {
         if r.is_empty() || self.red.is_scrubbed(&line[r.clone()], p.action) {
             return;

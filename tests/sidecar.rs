@@ -371,6 +371,10 @@ fn metrics_health_and_readiness_respond_and_counters_move() {
     c.write_all(&data).unwrap();
     drop(c);
     wait_lines(&dir.path().join("out.log"), 10, Duration::from_secs(5));
+    // The output counters move just after the write the file shows: wait for them too.
+    wait_until("the output counters", Duration::from_secs(5), || {
+        metric(&http(addr, "GET", "/metrics").1, "logscrub_lines_out_total{output=\"out\"}") == 10
+    });
     let (status, text) = http(addr, "GET", "/metrics");
     assert_eq!(status, 200);
     assert_eq!(metric(&text, "logscrub_lines_in_total{input=\"tcp\"}"), 10);
