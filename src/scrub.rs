@@ -384,6 +384,7 @@ impl Scrubber {
         scratch.stats.bytes_in += line.len() as u64;
         let changed = self.line_into(line, scratch, None);
         if changed {
+            self.settle(line, 0, scratch);
             scratch.stats.lines_changed += 1;
             scratch.stats.bytes_out += scratch.out.len() as u64;
             Cow::Owned(scratch.out.clone())
@@ -447,6 +448,7 @@ impl Scrubber {
             // there, on the buffer's own scan state.
             let first = lit.filter(|&a| a < le).map_or(le, |a| a.max(ls)) - ls;
             if self.line_into(&buf[ls..le], scratch, Some(InBuf { buf, base: ls, first })) {
+                self.settle(&buf[ls..le], start, scratch);
                 scratch.stats.lines_changed += 1;
                 if ls > emitted {
                     scratch.pieces.push(Piece::Input(emitted..ls));
@@ -499,6 +501,41 @@ impl Scrubber {
         if self.scanner.unanchored_patterns().len() > 1 {
             scratch.extra.sort_unstable();
         }
+    }
+
+    /// Scrubs a rewritten line (`scratch.out[start..]`, from `line` by `scratch.edits`) again
+    /// until it stops changing, at most twice more, when an edit changed how its neighbours
+    /// read: a word byte beside an edit whose edge byte changed between word and non-word (a
+    /// `\b` a pattern needs appears beside `"[REDACTED]"`; a scheme word keeps only part of
+    /// itself). Scrubbed output must scrub to itself. The first pass's findings and counters
+    /// stand; the extra passes only rewrite. Edits between separators (nearly all) skip this.
+    fn settle(&self, line: &[u8], start: usize, scratch: &mut Scratch) {
+        let word = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_');
+        let edge_changed = scratch.edits.iter().any(|e| {
+            let (old, new) = (&line[e.range.clone()], &scratch.repl[e.repl.clone()]);
+            let before = e.range.start.checked_sub(1).and_then(|i| line.get(i));
+            (word(before) && word(old.first()) != word(new.first()))
+                || (word(line.get(e.range.end)) && word(old.last()) != word(new.last()))
+        });
+        if !edge_changed || self.red.rules.patterns.is_empty() {
+            return;
+        }
+        let (stats, record, base, touched) =
+            (scratch.stats.clone(), scratch.record, scratch.line_base, scratch.touched_end_line);
+        let found = scratch.findings.len();
+        scratch.record = false;
+        let mut touched_any = touched;
+        for _ in 0..2 {
+            let line = scratch.out.split_off(start);
+            if !self.line_into(&line, scratch, None) {
+                scratch.out.extend_from_slice(&line);
+                break;
+            }
+            touched_any |= scratch.touched_end_line;
+        }
+        scratch.findings.truncate(found);
+        (scratch.stats, scratch.record, scratch.line_base, scratch.touched_end_line) =
+            (stats, record, base, touched_any);
     }
 
     /// Finds and rewrites everything on one line; appends the rewritten line to `scratch.out`
