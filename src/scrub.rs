@@ -145,10 +145,11 @@ impl TokenCache {
 /// follows, nor a dot that starts another segment.
 fn ends_token(rest: &[u8], n: usize) -> bool {
     let seg = |b: &u8| jwt::is_b64url(*b) || matches!(b, b'+' | b'/' | b'=');
-    match rest.get(n) {
-        None => true,
-        Some(b'.') => !rest.get(n + 1).is_some_and(|b| seg(b) || *b == b'.'),
-        Some(b) => !seg(b),
+    // A separator is `.` or `%2E` (`jwt::dot_len`): one that starts another segment, or another
+    // separator, means the token goes on.
+    match jwt::dot_len(rest, n) {
+        0 => !rest.get(n).is_some_and(seg),
+        d => !rest.get(n + d).is_some_and(seg) && jwt::dot_len(rest, n + d) == 0,
     }
 }
 
