@@ -297,6 +297,13 @@ pub struct Selector {
     rule_flags: Vec<String>,
 }
 
+/// Whether `s` has the shape of a `[[jwt.conditions]]` flag: `a-z 0-9 _`, starting with a
+/// letter (the length limit is the rules' to check).
+pub(crate) fn is_flag_word(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 /// The names of every kind (`--fail-on` items).
 pub const KIND_NAMES: [&str; 7] = ["jws", "jwe", "unsecured", "bearer", "basic", "secret_key", "pattern"];
 
@@ -355,9 +362,7 @@ impl FromStr for Selector {
                 if !sel.kinds.contains(&k) {
                     sel.kinds.push(k);
                 }
-            } else if norm.starts_with(|c: char| c.is_ascii_lowercase())
-                && norm.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            {
+            } else if is_flag_word(&norm) {
                 if !sel.rule_flags.contains(&norm) {
                     sel.rule_flags.push(norm);
                 }

@@ -511,6 +511,9 @@ impl Scrubber {
     /// itself). Scrubbed output must scrub to itself. The first pass's findings and counters
     /// stand; the extra passes only rewrite. Edits between separators (nearly all) skip this.
     fn settle(&self, line: &[u8], start: usize, scratch: &mut Scratch) {
+        if self.red.rules.patterns.is_empty() {
+            return;
+        }
         let word = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_');
         let edge_changed = scratch.edits.iter().any(|e| {
             let (old, new) = (&line[e.range.clone()], &scratch.repl[e.repl.clone()]);
@@ -518,7 +521,7 @@ impl Scrubber {
             (word(before) && word(old.first()) != word(new.first()))
                 || (word(line.get(e.range.end)) && word(old.last()) != word(new.last()))
         });
-        if !edge_changed || self.red.rules.patterns.is_empty() {
+        if !edge_changed {
             return;
         }
         let (stats, record, base, touched) =

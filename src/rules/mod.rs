@@ -977,10 +977,7 @@ impl Compiler<'_> {
                     || crate::findings::KIND_NAMES.contains(&name.as_str())
                     || name == "any"
                     || name == "none";
-                let shaped = !name.is_empty()
-                    && name.len() <= 32
-                    && name.starts_with(|c: char| c.is_ascii_lowercase())
-                    && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                let shaped = name.len() <= 32 && crate::findings::is_flag_word(&name);
                 if !shaped {
                     self.problem(
                         RuleErrorKind::BadValue,
