@@ -16,6 +16,8 @@
 
 use std::ops::Range;
 
+use crate::runs::{self, Class};
+
 /// How a value is quoted; the value range never includes its quotes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quote {
@@ -44,17 +46,10 @@ pub struct Value {
     pub url_encoded: bool,
 }
 
-/// RFC 6750 `b64token` characters (plus `%` in URL-encoded context).
-#[inline]
-fn is_b64token(b: u8, url: bool) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/') || (url && b == b'%')
-}
-
 /// Bytes that end an unquoted value.
 #[inline]
 fn is_delim(b: u8) -> bool {
-    b.is_ascii_whitespace()
-        || matches!(b, b'&' | b';' | b',' | b'"' | b'\'' | b')' | b']' | b'}' | b'>' | b'<' | b'|' | b'\\')
+    !runs::is_in(Class::Unquoted, b)
 }
 
 fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
@@ -114,10 +109,7 @@ pub fn scheme_value(line: &[u8], word: Range<usize>) -> Option<Value> {
         return None;
     }
     let (vstart, url) = scheme_separator(line, word.end)?;
-    let mut end = vstart;
-    while end < line.len() && is_b64token(line[end], url) {
-        end += 1;
-    }
+    let mut end = runs::run_end(line, vstart, if url { Class::B64TokenPct } else { Class::B64Token });
     while end < line.len() && line[end] == b'=' {
         end += 1;
     }
@@ -338,9 +330,7 @@ pub fn split_scheme(line: &[u8], v: &Value, any_word: bool) -> Option<(Scheme, V
     }
     let mut end = cstart;
     if v.quote == Quote::None {
-        while end < limit && !is_delim(line[end]) {
-            end += 1;
-        }
+        end = runs::run_end(&line[..limit], end, Class::Unquoted);
         // `Digest username="bob", response="6629…"`: auth-params, not a token68. The whole
         // list is the credential (fail closed: `response` is derived from the password).
         if line[cstart..end].ends_with(b"=") && line.get(end) == Some(&b'"') {

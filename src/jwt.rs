@@ -21,6 +21,8 @@ use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Deserialize;
 
+use crate::runs::{self, Class};
+
 /// Base64url, padding optional, trailing bits allowed: as lenient as the libraries that write.
 pub(crate) const B64URL: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::URL_SAFE,
@@ -127,11 +129,10 @@ pub struct Token {
 /// again would change it (found by `fuzz/` target `scrub_line`).
 #[inline]
 fn segment_end(hay: &[u8], mut i: usize, std_alphabet: bool) -> usize {
-    let alphabet = |b: u8| is_b64url(b) || (std_alphabet && matches!(b, b'+' | b'/'));
+    let class = if std_alphabet { Class::B64Any } else { Class::B64Url };
+    let alphabet = |b: u8| runs::is_in(class, b);
     loop {
-        while i < hay.len() && alphabet(hay[i]) {
-            i += 1;
-        }
+        i = runs::run_end(hay, i, class);
         let pad = i;
         while i < hay.len() && hay[i] == b'=' {
             i += 1;
@@ -190,11 +191,55 @@ fn json_object_prefix(prefix: &[u8], buf: &mut Vec<u8>) -> bool {
     }
 }
 
+/// Headers decoded recently, keyed by their encoded bytes.
+///
+/// A log repeats a handful of headers (one per issuer and signing key), so the base64 decode
+/// and JSON parse of a header usually happened a few tokens earlier. Eight entries, replaced
+/// round-robin; headers longer than [`HEADER_CACHE_MAX`] bytes are not kept. A hit gives
+/// exactly what [`decode_header`] would.
+#[derive(Debug, Default)]
+pub struct HeaderCache {
+    entries: Vec<(Vec<u8>, Header)>,
+    next: usize,
+}
+
+/// Entries in a [`HeaderCache`].
+const HEADER_CACHE_ENTRIES: usize = 8;
+/// Longest encoded header a [`HeaderCache`] keeps.
+pub const HEADER_CACHE_MAX: usize = 512;
+
+impl HeaderCache {
+    fn decode(&mut self, seg: &[u8], buf: &mut Vec<u8>) -> Option<Header> {
+        if let Some((_, h)) = self.entries.iter().find(|(k, _)| k.as_slice() == seg) {
+            return Some(h.clone());
+        }
+        let h = decode_header(seg, buf)?;
+        if seg.len() <= HEADER_CACHE_MAX {
+            if self.entries.len() < HEADER_CACHE_ENTRIES {
+                self.entries.push((seg.to_vec(), h.clone()));
+            } else {
+                // Reuse the slot's buffer: no allocation once the cache is full.
+                let (k, v) = &mut self.entries[self.next];
+                k.clear();
+                k.extend_from_slice(seg);
+                v.clone_from(&h);
+                self.next = (self.next + 1) % HEADER_CACHE_ENTRIES;
+            }
+        }
+        Some(h)
+    }
+}
+
 /// Parses a compact token starting exactly at `at` in `hay`.
 ///
 /// `scratch` is reused for the decoded header. Returns `None` for anything that is not a
 /// token; never panics on any input.
 pub fn parse_at(hay: &[u8], at: usize, scratch: &mut Vec<u8>) -> Option<Token> {
+    parse_at_cached(hay, at, scratch, &mut HeaderCache::default())
+}
+
+/// [`parse_at`], looking headers up in (and adding them to) `headers` first.
+pub fn parse_at_cached(hay: &[u8], at: usize, scratch: &mut Vec<u8>, headers: &mut HeaderCache) -> Option<Token> {
     if at >= hay.len() {
         return None;
     }
@@ -214,7 +259,7 @@ pub fn parse_at(hay: &[u8], at: usize, scratch: &mut Vec<u8>) -> Option<Token> {
     if head_end - at > MAX_HEADER_B64 || dot_len(hay, head_end) == 0 {
         return None;
     }
-    let header = decode_header(&hay[at..head_end], scratch)?;
+    let header = headers.decode(&hay[at..head_end], scratch)?;
     let want = if header.enc.is_some() { 5 } else { 3 };
     let mut segments = Vec::with_capacity(want);
     segments.push(at..head_end);
@@ -285,6 +330,28 @@ mod tests {
                 .as_slice(),
             &mut buf
         ));
+    }
+
+    #[test]
+    fn header_cache_gives_what_a_fresh_parse_gives() {
+        // Twelve distinct headers (more than the cache holds), each seen several times, plus
+        // headers that differ from cached ones only in padding, in a byte, or by being cut.
+        let mut headers: Vec<String> = (0..12).map(|k| b64(&format!(r#"{{"alg":"HS256","kid":"k{k}"}}"#))).collect();
+        headers.push(base64::engine::general_purpose::URL_SAFE.encode(r#"{"alg":"HS256","kid":"k1"}"#));
+        headers.push(headers[0].replacen('e', "f", 1));
+        headers.push(headers[2].get(..headers[2].len() - 2).expect("ASCII").to_string());
+        headers.push(b64(r#"{"typ":"JWT"}"#));
+        headers.push(b64(&format!(r#"{{"alg":"RS256","x5u":"{}"}}"#, "a".repeat(HEADER_CACHE_MAX))));
+        let mut cache = HeaderCache::default();
+        for round in 0..3 {
+            for (i, h) in headers.iter().enumerate() {
+                let line = format!("t={h}.cGF5.c2ln{round}{i}");
+                let fresh = parse_at(line.as_bytes(), 2, &mut Vec::new());
+                let cached = parse_at_cached(line.as_bytes(), 2, &mut Vec::new(), &mut cache);
+                assert_eq!(cached, fresh, "round {round}, header {i}");
+            }
+        }
+        assert!(cache.entries.len() <= HEADER_CACHE_ENTRIES);
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub mod io;
 pub mod jwt;
 mod redact;
 pub mod rules;
+mod runs;
 pub mod scan;
 mod scrub;
 #[cfg(feature = "sidecar")]

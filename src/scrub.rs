@@ -227,6 +227,8 @@ pub struct Scratch {
     json: Vec<u8>,
     /// Recently rewritten tokens.
     tokens: TokenCache,
+    /// Recently decoded JWT headers.
+    headers: jwt::HeaderCache,
     /// Lowercased block of the buffer being scanned.
     lower: LowerBlock,
     /// Lowercased block of the line being verified.
@@ -780,7 +782,7 @@ impl Scrubber {
             self.push_edit(line, at..at + n, start, kind, rule, action, facts, scratch);
             return Some(at + n);
         }
-        let tok = jwt::parse_at(line, at, &mut scratch.tmp)?;
+        let tok = jwt::parse_at_cached(line, at, &mut scratch.tmp, &mut scratch.headers)?;
         let start = scratch.repl.len();
         let mut info = scratch.record.then(ClaimInfo::default);
         let mut bufs = PayloadBufs { decoded: &mut scratch.tmp, json: &mut scratch.json };

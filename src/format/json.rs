@@ -27,6 +27,7 @@
 use std::ops::Range;
 
 use super::{FormatScrubber as Ctx, Work};
+use crate::runs::{self, Class};
 
 /// Deepest nesting accepted; deeper text is treated as malformed (raw fallback).
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -45,11 +46,8 @@ pub(crate) fn string_end(b: &[u8], i: usize) -> Option<usize> {
     debug_assert_eq!(b.get(i), Some(&b'"'));
     let mut j = i + 1;
     loop {
-        let k = j + memchr::memchr3(b'"', b'\\', b'\n', &b[j.min(b.len())..])?;
-        if b[j..k].iter().any(|&c| c < 0x20) {
-            return None;
-        }
-        match b[k] {
+        let k = runs::run_end(b, j, Class::JsonPlain);
+        match *b.get(k)? {
             b'"' => return Some(k + 1),
             b'\\' => match b.get(k + 1)? {
                 b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => j = k + 2,
@@ -62,7 +60,7 @@ pub(crate) fn string_end(b: &[u8], i: usize) -> Option<usize> {
                 }
                 _ => return None,
             },
-            _ => return None, // a raw newline
+            _ => return None, // a raw control byte
         }
     }
 }
@@ -562,6 +560,73 @@ mod tests {
         }
         let deep = "[".repeat(MAX_DEPTH + 2);
         assert!(value_end(deep.as_bytes(), 0, 0).is_none());
+    }
+
+    /// What the token path used before `is_object`: `serde_json` parses the text (ignoring
+    /// every value) and it starts with `{`.
+    fn serde_says_object(b: &[u8]) -> bool {
+        serde_json::from_slice::<serde::de::IgnoredAny>(b).is_ok()
+            && b.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{')
+    }
+
+    /// Small JSON texts: a value serialised by `serde_json` (compact or pretty), then maybe one
+    /// splice of a JSON-ish fragment at some byte, so both valid objects and near misses come up.
+    fn near_json() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(Into::into),
+            any::<i64>().prop_map(Into::into),
+            (-1e9f64..1e9).prop_map(Into::into),
+            "[a-z\u{1}\"\\\\\u{e9}\u{1f600}]{0,6}".prop_map(Into::into),
+        ];
+        let value = leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Into::into),
+                proptest::collection::btree_map("[a-z\"]{0,3}", inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        });
+        let top = proptest::collection::btree_map("[a-z]{0,3}", value, 0..4)
+            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect()));
+        let splice = proptest::option::of((
+            any::<proptest::sample::Index>(),
+            proptest::sample::select(vec![
+                "{", "}", "[", "]", ":", ",", " ", "\n", "\"", "\\", "\\u00e9", "\\uZZ", "\\q", "0", "01", "-", "1.",
+                "1e", "tru", "null", "\u{1}", "\u{7f}", "\t", "x", "",
+            ]),
+            0usize..3,
+        ));
+        (top, any::<bool>(), splice).prop_map(|(v, pretty, splice)| {
+            let mut b = if pretty { serde_json::to_vec_pretty(&v) } else { serde_json::to_vec(&v) }.unwrap();
+            if let Some((at, frag, cut)) = splice {
+                let at = at.index(b.len() + 1);
+                let cut = cut.min(b.len() - at);
+                b.splice(at..at + cut, frag.bytes());
+            }
+            b
+        })
+    }
+
+    proptest::proptest! {
+        /// `is_object` accepts exactly what `serde_json` accepts, below `MAX_DEPTH` (deeper
+        /// text is refused here; `serde_json` skips an ignored value at any depth).
+        #[test]
+        fn is_object_agrees_with_serde_json(b in near_json()) {
+            proptest::prop_assert_eq!(is_object(&b), serde_says_object(&b), "{}", b.escape_ascii());
+        }
+    }
+
+    #[test]
+    fn is_object_agrees_with_serde_json_on_real_objects() {
+        // Valid objects produced by serde_json itself, then cut at every byte.
+        let v = serde_json::json!({"sub":"1","aud":["a","b"],"n":-1.5e-7,"o":{"x":null,"t":true},"s":"é\u{1}\"\\"});
+        for text in [serde_json::to_vec(&v).unwrap(), serde_json::to_vec_pretty(&v).unwrap()] {
+            assert!(is_object(&text));
+            for cut in 0..text.len() {
+                assert_eq!(is_object(&text[..cut]), serde_says_object(&text[..cut]), "cut at {cut}");
+            }
+        }
     }
 
     #[test]

@@ -105,6 +105,9 @@ mod docker;
 mod json;
 mod logfmt;
 
+/// Strict check that bytes are one JSON object (the token path validates payloads with it).
+pub(crate) use json::is_object;
+
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
