@@ -17,7 +17,6 @@
 
 use std::ops::Range;
 
-use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Deserialize;
 
@@ -145,6 +144,11 @@ fn segment_end(hay: &[u8], mut i: usize, std_alphabet: bool) -> usize {
 
 /// Decodes a header segment and checks it is a JSON object with a string `alg`.
 pub fn decode_header(seg: &[u8], buf: &mut Vec<u8>) -> Option<Header> {
+    decode_header_with(seg, buf, &mut Vec::new())
+}
+
+/// [`decode_header`] with a reusable buffer for the object's members.
+fn decode_header_with(seg: &[u8], buf: &mut Vec<u8>, members: &mut Vec<crate::redact::Member>) -> Option<Header> {
     // Padding is optional, so extra padding (`…J9==` on a header of whole quanta) is ignored
     // rather than making the header undecodable and the token invisible (fail closed).
     let seg = &seg[..seg.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1)];
@@ -152,15 +156,54 @@ pub fn decode_header(seg: &[u8], buf: &mut Vec<u8>) -> Option<Header> {
         return None;
     }
     buf.clear();
-    B64URL.decode_vec(seg, buf).ok()?;
+    if !crate::b64::decode(seg, buf) {
+        return None;
+    }
     let first = buf.iter().find(|b| !b.is_ascii_whitespace())?;
     if *first != b'{' {
         return None;
     }
-    let probe: HeaderProbe<'_> = serde_json::from_slice(buf).ok()?;
+    let header = if crate::format::is_object(buf) { header_fields(buf, members)? } else { header_by_serde(buf)? };
+    header.alg.is_some().then_some(header)
+}
+
+/// The header fields of a (validated) JSON object, read as `serde_json` reads a
+/// [`HeaderProbe`] (a property test holds the two together): other members are ignored;
+/// each of the four is a string or `null`, once; a key or field value that is not UTF-8 (after
+/// unescaping) fails the whole header.
+fn header_fields(j: &[u8], members: &mut Vec<crate::redact::Member>) -> Option<Header> {
+    if !crate::redact::object_members(j, members) {
+        return None;
+    }
+    let mut h = Header::default();
+    let mut seen = [false; 4];
+    for m in members.iter() {
+        let key = crate::redact::string_content(&j[m.key.start - 1..m.key.end + 1])?;
+        let (slot, field) = match &*key {
+            "alg" => (0, &mut h.alg),
+            "enc" => (1, &mut h.enc),
+            "kid" => (2, &mut h.kid),
+            "typ" => (3, &mut h.typ),
+            _ => continue,
+        };
+        if std::mem::replace(&mut seen[slot], true) {
+            return None; // serde: duplicate field
+        }
+        let v = &j[m.value.clone()];
+        *field = match v.first() {
+            Some(b'n') => None,
+            Some(b'"') => Some(crate::redact::string_content(v)?.into_owned()),
+            _ => return None,
+        };
+    }
+    Some(h)
+}
+
+/// [`header_fields`] by `serde_json`: for text nested deeper than `format::is_object` reads.
+fn header_by_serde(j: &[u8]) -> Option<Header> {
+    let probe: HeaderProbe<'_> = serde_json::from_slice(j).ok()?;
     let own = |v: Option<std::borrow::Cow<'_, str>>| v.map(std::borrow::Cow::into_owned);
-    let alg = own(probe.alg)?;
-    Some(Header { alg: Some(alg), enc: own(probe.enc), kid: own(probe.kid), typ: own(probe.typ) })
+    Some(Header { alg: own(probe.alg), enc: own(probe.enc), kid: own(probe.kid), typ: own(probe.typ) })
 }
 
 /// Length of the segment separator at `i`: 1 for `.`, 3 for a percent-encoded dot (`%2E`,
@@ -182,7 +225,7 @@ const PROBE_B64: usize = 256;
 /// syntax error.
 fn json_object_prefix(prefix: &[u8], buf: &mut Vec<u8>) -> bool {
     buf.clear();
-    if B64URL.decode_vec(prefix, buf).is_err() || buf.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if !crate::b64::decode(prefix, buf) || buf.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return false;
     }
     match serde_json::from_slice::<serde::de::IgnoredAny>(buf) {
@@ -201,6 +244,8 @@ fn json_object_prefix(prefix: &[u8], buf: &mut Vec<u8>) -> bool {
 pub struct HeaderCache {
     entries: Vec<(Vec<u8>, Header)>,
     next: usize,
+    /// Scratch for the members of a header being decoded.
+    members: Vec<crate::redact::Member>,
 }
 
 /// Entries in a [`HeaderCache`].
@@ -213,7 +258,7 @@ impl HeaderCache {
         if let Some((_, h)) = self.entries.iter().find(|(k, _)| k.as_slice() == seg) {
             return Some(h.clone());
         }
-        let h = decode_header(seg, buf)?;
+        let h = decode_header_with(seg, buf, &mut self.members)?;
         if seg.len() <= HEADER_CACHE_MAX {
             if self.entries.len() < HEADER_CACHE_ENTRIES {
                 self.entries.push((seg.to_vec(), h.clone()));
@@ -287,6 +332,7 @@ pub fn parse_at_cached(hay: &[u8], at: usize, scratch: &mut Vec<u8>, headers: &m
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     fn b64(s: &str) -> String {
         B64URL.encode(s)
@@ -330,6 +376,48 @@ mod tests {
                 .as_slice(),
             &mut buf
         ));
+    }
+
+    proptest::proptest! {
+        /// The hand-written header reader and serde's agree on every object: duplicate, null,
+        /// non-string and escaped fields, keys and values that are not UTF-8.
+        #[test]
+        fn header_fields_agree_with_serde(
+            members in proptest::collection::vec((
+                proptest::sample::select(vec![
+                    "alg", "enc", "kid", "typ", "x5u", "\\u0061lg", "al\\u0067", "ALG", "", "\\ud800", "k\u{e9}",
+                ]),
+                proptest::sample::select(vec![
+                    "\"HS256\"", "null", "1", "true", "{\"a\":[1,\"b\"]}", "[]", "\"\"", "\"a\\\"b\\u00e9\"",
+                    "\"\\ud800\"", "\"\\ud83d\\ude00\"", "\"\u{e9}\"",
+                ]),
+                proptest::option::of(proptest::sample::select(vec![0x80u8, 0xff, 0xc3])),
+            ), 0..6),
+            spaced in proptest::bool::ANY,
+        ) {
+            let sep: &[u8] = if spaced { b" , " } else { b"," };
+            let mut j = b"{".to_vec();
+            for (i, (k, v, raw)) in members.iter().enumerate() {
+                if i > 0 {
+                    j.extend_from_slice(sep);
+                }
+                j.push(b'"');
+                j.extend_from_slice(k.as_bytes());
+                j.extend_from_slice(b"\":");
+                match raw {
+                    // A raw byte that is not UTF-8, inside a string value.
+                    Some(b) if v.starts_with('"') => {
+                        j.extend_from_slice(&v.as_bytes()[..1]);
+                        j.push(*b);
+                        j.extend_from_slice(&v.as_bytes()[1..]);
+                    }
+                    _ => j.extend_from_slice(v.as_bytes()),
+                }
+            }
+            j.push(b'}');
+            proptest::prop_assert!(crate::format::is_object(&j), "{}", j.escape_ascii());
+            proptest::prop_assert_eq!(header_fields(&j, &mut Vec::new()), header_by_serde(&j), "{}", j.escape_ascii());
+        }
     }
 
     #[test]

@@ -44,6 +44,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod b64;
 pub mod credential;
 pub mod findings;
 pub mod format;

@@ -12,11 +12,10 @@
 
 use std::fmt::Write as _;
 
-use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::jwt::{B64URL, Token, TokenKind};
+use crate::jwt::{Token, TokenKind};
 use crate::rules::{Action, KNOWN_PREFIXES, Mask, Rules};
 
 /// Keyed HMAC-SHA256 pseudonyms: `<key_id>:<hex>`.
@@ -120,7 +119,12 @@ impl Redactor {
 
     /// Action for a claim by name (`Rules::claim_action`, without hashing).
     fn claim_action(&self, claim: &str) -> Action {
-        self.claims.iter().find(|(k, _)| **k == *claim).map_or(self.rules.default_claim, |(_, a)| *a)
+        // Length and first byte first: most names differ there, and a miss costs no `memcmp`.
+        let (c, first) = (claim.as_bytes(), claim.as_bytes().first());
+        self.claims
+            .iter()
+            .find(|(k, _)| k.len() == c.len() && k.as_bytes().first() == first && k.as_bytes() == c)
+            .map_or(self.rules.default_claim, |(_, a)| *a)
     }
 
     /// Whether `v` is already what `action` makes of a value: the redaction marker (whatever the
@@ -255,7 +259,8 @@ impl Redactor {
         let sig = self.rules.signature_marker.as_bytes();
         let (dec, json) = (&mut *buf.decoded, &mut *buf.json);
         dec.clear();
-        let decoded = if p.iter().any(|&b| b == b'+' || b == b'/') {
+        let plain = crate::runs::run_end(p, 0, crate::runs::Class::B64Url) == p.len();
+        let decoded = if !plain && p.iter().any(|&b| b == b'+' || b == b'/') {
             // Standard-alphabet payload (see `jwt`): decode it the same way.
             let url: Vec<u8> = p
                 .iter()
@@ -265,9 +270,9 @@ impl Redactor {
                     b => b,
                 })
                 .collect();
-            B64URL.decode_vec(&url, dec).is_ok()
+            crate::b64::decode(&url, dec)
         } else {
-            B64URL.decode_vec(p, dec).is_ok()
+            crate::b64::decode(p, dec)
         };
         // `is_object` recurses and stops at `MAX_DEPTH`; `serde_json` skips ignored values
         // without a depth limit, so deeper payloads (rare, hostile) take the slow check.
@@ -275,26 +280,26 @@ impl Redactor {
             && (crate::format::is_object(dec)
                 || (serde_json::from_slice::<serde::de::IgnoredAny>(dec).is_ok()
                     && dec.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')));
-        let members = if valid { object_members(dec) } else { None };
-        let Some(members) = members else {
+        let members = &mut *buf.members;
+        if !(valid && object_members(dec, members)) {
             if p != sig {
                 out.extend_from_slice(sig);
                 return 1;
             }
             out.extend_from_slice(p);
             return 0;
-        };
+        }
         let marker = self.rules.redacted_marker.as_bytes();
-        let matched = if self.rules.conditions.is_empty() { 0 } else { self.match_conditions(dec, &members) };
+        let matched = if self.rules.conditions.is_empty() { 0 } else { self.match_conditions(dec, members) };
         if let Some(info) = info.as_deref_mut() {
             info.conditions = matched;
         }
         let mut changed = 0;
         json.clear();
         json.push(b'{');
-        for m in members {
+        for m in members.iter() {
             let key_raw = &dec[m.key.clone()];
-            let key = member_key(dec, &m);
+            let key = member_key(dec, m);
             let value = &dec[m.value.clone()];
             if let Some(info) = info.as_deref_mut() {
                 info.fill_one(&key, value, &self.rules);
@@ -349,7 +354,7 @@ impl Redactor {
         if changed == 0 {
             out.extend_from_slice(p);
         } else {
-            B64URL.encode_extend(json, out);
+            crate::b64::encode_extend(json, out);
         }
         changed
     }
@@ -362,18 +367,22 @@ pub(crate) struct PayloadBufs<'a> {
     pub(crate) decoded: &'a mut Vec<u8>,
     /// The rewritten payload JSON.
     pub(crate) json: &'a mut Vec<u8>,
+    /// The payload's members.
+    pub(crate) members: &'a mut Vec<Member>,
 }
 
 /// One member of a JSON object: the key's bytes (inside the quotes) and the value's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Member {
-    key: std::ops::Range<usize>,
-    value: std::ops::Range<usize>,
+pub(crate) struct Member {
+    /// The key's bytes, inside the quotes.
+    pub(crate) key: std::ops::Range<usize>,
+    /// The value's bytes.
+    pub(crate) value: std::ops::Range<usize>,
 }
 
 /// The text of a (validated) JSON string value, quotes included in `value`: borrowed when it
 /// holds no escape. `None` when it is not UTF-8 (as `serde_json` would refuse it).
-fn string_content(value: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
+pub(crate) fn string_content(value: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     let inner = value.get(1..value.len().checked_sub(1)?)?;
     if inner.contains(&b'\\') {
         serde_json::from_slice::<String>(value).ok().map(Into::into)
@@ -395,8 +404,14 @@ fn member_key<'a>(dec: &'a [u8], m: &Member) -> std::borrow::Cow<'a, str> {
     }
 }
 
-/// Splits an already-validated JSON object into its members. `None` if it is not an object.
-fn object_members(j: &[u8]) -> Option<Vec<Member>> {
+/// Splits an already-validated JSON object into `members` (cleared first). `false` if it is
+/// not an object.
+pub(crate) fn object_members(j: &[u8], members: &mut Vec<Member>) -> bool {
+    members.clear();
+    object_members_into(j, members).is_some()
+}
+
+fn object_members_into(j: &[u8], members: &mut Vec<Member>) -> Option<()> {
     let ws = |j: &[u8], mut i: usize| {
         while i < j.len() && j[i].is_ascii_whitespace() {
             i += 1;
@@ -408,9 +423,8 @@ fn object_members(j: &[u8]) -> Option<Vec<Member>> {
         return None;
     }
     i = ws(j, i + 1);
-    let mut members = Vec::new();
     if j.get(i) == Some(&b'}') {
-        return Some(members);
+        return Some(());
     }
     loop {
         if j.get(i) != Some(&b'"') {
@@ -428,7 +442,7 @@ fn object_members(j: &[u8]) -> Option<Vec<Member>> {
         i = ws(j, vend);
         match j.get(i) {
             Some(b',') => i = ws(j, i + 1),
-            Some(b'}') => return Some(members),
+            Some(b'}') => return Some(()),
             _ => return None,
         }
     }
@@ -596,20 +610,6 @@ pub(crate) fn is_mask_output(v: &[u8], m: Mask) -> bool {
     head_ok && chars(rest) <= m.last.into() && !rest.contains(&b'*')
 }
 
-/// Helper so `encode_extend` reads like the rest: base64url-encode into a `Vec`.
-trait EncodeExtend {
-    fn encode_extend(&self, input: &[u8], out: &mut Vec<u8>);
-}
-
-impl EncodeExtend for base64::engine::GeneralPurpose {
-    fn encode_extend(&self, input: &[u8], out: &mut Vec<u8>) {
-        let start = out.len();
-        out.resize(start + base64::encoded_len(input.len(), false).expect("fits"), 0);
-        let n = self.encode_slice(input, &mut out[start..]).expect("sized above");
-        out.truncate(start + n);
-    }
-}
-
 /// Non-secret facts about a token's claims, collected for findings: only claims the rules
 /// keep are copied; the timestamps are read for risk flags whatever the rules say.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -667,13 +667,14 @@ mod tests {
     #[test]
     fn object_members_split_raw_values() {
         let j = br#" { "a" : 1 , "b":{"x":[1,"]}"]}, "c\"d":"e\"f" } "#;
-        let m = object_members(j).unwrap();
+        let mut m = Vec::new();
+        assert!(object_members(j, &mut m));
         let get = |r: &std::ops::Range<usize>| std::str::from_utf8(&j[r.clone()]).unwrap();
         assert_eq!(m.len(), 3);
         assert_eq!((get(&m[0].key), get(&m[0].value)), ("a", "1"));
         assert_eq!((get(&m[1].key), get(&m[1].value)), ("b", r#"{"x":[1,"]}"]}"#));
         assert_eq!((get(&m[2].key), get(&m[2].value)), (r#"c\"d"#, r#""e\"f""#));
-        assert!(object_members(b"[1]").is_none());
+        assert!(!object_members(b"[1]", &mut m));
     }
 
     fn masked(v: &str, action: &str) -> String {
