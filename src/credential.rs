@@ -223,6 +223,25 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
         return None;
     }
     if let Some((q, vstart)) = open_quote(line, i) {
+        // `"id_token:":"v"`: the separator after the name was inside a quoted key (a quote
+        // opens the key word), and this quote closes the key; the value follows the next
+        // separator. (Read as a quoted
+        // value, `:` would be redacted here and the key read differently once the value is
+        // `[REDACTED]`, found by `fuzz/` target `format_docker`.)
+        let mut k = key.start;
+        while k > 0 && (line[k - 1].is_ascii_alphanumeric() || matches!(line[k - 1], b'_' | b'-' | b'.')) {
+            k -= 1;
+        }
+        let key_opened = line[..k].ends_with(&line[i..vstart]);
+        if key_quote.is_none() && key_opened && matches!(q, Quote::Double | Quote::Single | Quote::EscapedDouble) {
+            let mut j = vstart;
+            while j < line.len() && (line[j] == b' ' || line[j] == b'\t') {
+                j += 1;
+            }
+            if matches!(line.get(j), Some(b':' | b'=')) {
+                return key_value(line, key.start..i);
+            }
+        }
         let end = quoted_end(line, vstart, q);
         let v = &line[vstart..end];
         if is_placeholder(v) {
@@ -406,6 +425,17 @@ mod tests {
         let at = line.to_ascii_lowercase().find("bearer").unwrap();
         scheme_value(line.as_bytes(), at..at + 6)
             .map(|v| String::from_utf8_lossy(&line.as_bytes()[v.range]).into_owned())
+    }
+
+    #[test]
+    fn a_separator_inside_a_quoted_key_is_part_of_the_key() {
+        assert_eq!(kv(r#"{"id_token:":"abc","x":1}"#, "token").as_deref(), Some("abc"));
+        assert_eq!(kv(r#"x 'token=' = 'abc' y"#, "token").as_deref(), Some("abc"));
+        assert_eq!(kv(r#"{"log":"{\"id_token:\":\"abc\"}"}"#, "token").as_deref(), Some("abc"));
+        assert_eq!(kv(r#"{"id_token:":"[REDACTED]"}"#, "token").as_deref(), Some("[REDACTED]"));
+        // A quoted value that merely starts with a separator is still the value.
+        assert_eq!(kv(r#"token=":abc""#, "token").as_deref(), Some(":abc"));
+        assert_eq!(kv(r#"token: "abc""#, "token").as_deref(), Some("abc"));
     }
 
     #[test]

@@ -931,3 +931,29 @@ fn fuzz_the_token_cache_knows_percent_encoded_separators() {
     assert_eq!(String::from_utf8_lossy(&warm_out), String::from_utf8_lossy(&cold_out));
     assert!(!contains(&cold_out, b"sig"), "{}", String::from_utf8_lossy(&cold_out));
 }
+
+#[test]
+fn fuzz_a_separator_inside_a_quoted_key_stays_in_the_key() {
+    // fuzz/regressions/format_docker/crash-6bc024…: `"id_token:":"<jwt>"` read raw took the
+    // first `:` for the separator and `":"` for a quoted value, so `:` became `[REDACTED]`;
+    // the same line walked as JSON (it had an escape) kept its key. A Docker line whose
+    // message changed from one to the other between passes was not idempotent.
+    let (tok, sig) = jws(HS256, br#"{"sub":"u1","n":1}"#, 52);
+    let inner = format!(r#"{{"password":"p\"w","id_token:":"{tok}"}}"#);
+    let docker = format!(
+        r#"{{"log":{},"stream":"stdout","time":"2024-05-01T10:00:00Z"}}"#,
+        serde_json::to_string(&inner).unwrap()
+    );
+    for (f, line) in [(Format::Docker, &docker), (Format::Auto, &docker), (Format::Raw, &inner), (Format::Json, &inner)]
+    {
+        let out = format_idempotent(f, line.as_bytes());
+        assert!(!contains(&out, sig.as_bytes()) && !contains(&out, b"p\\\"w"), "{f}: {}", out.escape_ascii());
+        assert!(
+            contains(&out, br#"id_token:\":\"eyJ"#) || contains(&out, br#"id_token:":"eyJ"#),
+            "{f}: {}",
+            out.escape_ascii()
+        );
+    }
+    let raw = format_idempotent(Format::Raw, br#"x "token:":"abc" y"#);
+    assert_eq!(raw, br#"x "token:":"[REDACTED]" y"#);
+}
