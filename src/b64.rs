@@ -38,19 +38,28 @@ pub(crate) fn decode(text: &[u8], out: &mut Vec<u8>) -> bool {
     if text.len() % 4 == 1 || runs::run_end(text, 0, Class::B64Url) != text.len() {
         return B64URL.decode_vec(text, out).is_ok();
     }
-    let v = |b: u8| u32::from(VALUE[b as usize]);
+    let v = |b: u8| u64::from(VALUE[b as usize]);
     let start = out.len();
     let tail = text.len() % 4;
     out.resize(start + text.len() / 4 * 3 + tail.saturating_sub(1), 0);
     let dst = &mut out[start..];
-    let mut chunks = text.chunks_exact(4);
+    // 8 characters (48 bits) at a time, then one group of 4, then the tail.
+    let mut wide = text.chunks_exact(8);
+    let mut wrote = 0;
+    for (c, d) in (&mut wide).zip(dst.chunks_exact_mut(6)) {
+        let n = c.iter().fold(0u64, |n, &b| n << 6 | v(b));
+        d.copy_from_slice(&n.to_be_bytes()[2..]);
+        wrote += 6;
+    }
+    let dst = &mut dst[wrote..];
+    let mut chunks = wide.remainder().chunks_exact(4);
     for (c, d) in (&mut chunks).zip(dst.chunks_exact_mut(3)) {
-        let n = v(c[0]) << 18 | v(c[1]) << 12 | v(c[2]) << 6 | v(c[3]);
-        d.copy_from_slice(&n.to_be_bytes()[1..]);
+        let n = c.iter().fold(0u64, |n, &b| n << 6 | v(b));
+        d.copy_from_slice(&n.to_be_bytes()[5..]);
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let n = rest.iter().enumerate().fold(0u32, |n, (i, &b)| n | v(b) << (18 - 6 * i));
+        let n = rest.iter().enumerate().fold(0u32, |n, (i, &b)| n | (v(b) as u32) << (18 - 6 * i));
         let at = dst.len() - (tail - 1);
         dst[at..].copy_from_slice(&n.to_be_bytes()[1..tail]);
     }
@@ -64,7 +73,17 @@ pub(crate) fn encode_extend(input: &[u8], out: &mut Vec<u8>) {
     out.resize(start + input.len() / 3 * 4 + if tail == 0 { 0 } else { tail + 1 }, 0);
     let dst = &mut out[start..];
     let sym = |n: u32, shift: u32| ALPHABET[(n >> shift & 63) as usize];
-    let mut chunks = input.chunks_exact(3);
+    // 6 bytes (8 characters) at a time, then one group of 3, then the tail.
+    let mut wide = input.chunks_exact(6);
+    let mut wrote = 0;
+    for (c, d) in (&mut wide).zip(dst.chunks_exact_mut(8)) {
+        let n = c.iter().fold(0u64, |n, &b| n << 8 | u64::from(b));
+        let s = |k: u64| ALPHABET[(n >> (42 - 6 * k) & 63) as usize];
+        d.copy_from_slice(&[s(0), s(1), s(2), s(3), s(4), s(5), s(6), s(7)]);
+        wrote += 8;
+    }
+    let dst = &mut dst[wrote..];
+    let mut chunks = wide.remainder().chunks_exact(3);
     for (c, d) in (&mut chunks).zip(dst.chunks_exact_mut(4)) {
         let n = u32::from(c[0]) << 16 | u32::from(c[1]) << 8 | u32::from(c[2]);
         d.copy_from_slice(&[sym(n, 18), sym(n, 12), sym(n, 6), sym(n, 0)]);

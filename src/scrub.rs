@@ -148,8 +148,10 @@ impl TokenCache {
 /// The last (up to) 8 bytes of `b` as an integer.
 #[inline]
 fn tail8(b: &[u8]) -> u64 {
-    let t = &b[b.len().saturating_sub(8)..];
-    t.iter().fold(t.len() as u64, |acc, &c| (acc << 8) | u64::from(c))
+    match b.len().checked_sub(8) {
+        Some(at) => u64::from_le_bytes(b[at..].try_into().expect("8 bytes")),
+        None => b.iter().fold(b.len() as u64, |acc, &c| (acc << 8) | u64::from(c)),
+    }
 }
 
 /// Whether a token of `n` bytes at the start of `rest` really ends there: no segment byte

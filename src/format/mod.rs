@@ -623,26 +623,33 @@ impl<'a> FormatScrubber<'a> {
     /// Checks the lines of `chunk[from..]` (rewritten by the core into `out`, line for line)
     /// and notes those to redo.
     fn check_region(&self, chunk: &[u8], from: usize, out: &[u8], bad: &mut Vec<Range<usize>>, fallbacks: &mut u64) {
-        let region = &chunk[from..];
-        if memchr::memchr_iter(b'\n', region).count() != memchr::memchr_iter(b'\n', out).count() {
-            // Not line for line (never expected): redo every line of the region.
-            let mut s = from;
-            for e in memchr::memchr_iter(b'\n', region).map(|i| from + i).chain([chunk.len()]) {
-                bad.push(s..e);
-                s = e + 1;
-            }
-            return;
-        }
+        // Input and output lines are walked in lockstep (one `memchr` per line on each side,
+        // no separate count: a gap is usually a line or two, and per-call costs dominate).
+        // Verdicts have no other effect, so if the two run out of lines at different
+        // places, what was noted is rolled back and the whole region redone.
+        let (noted, fell_back) = (bad.len(), *fallbacks);
         let (mut i, mut j) = (from, 0);
         loop {
             let ie = memchr::memchr(b'\n', &chunk[i..]).map_or(chunk.len(), |k| i + k);
             let je = memchr::memchr(b'\n', &out[j..]).map_or(out.len(), |k| j + k);
+            let (in_last, out_last) = (ie == chunk.len(), je == out.len());
+            if in_last != out_last {
+                // Not line for line (never expected): redo every line of the region.
+                bad.truncate(noted);
+                *fallbacks = fell_back;
+                let mut s = from;
+                for e in memchr::memchr_iter(b'\n', &chunk[from..]).map(|k| from + k).chain([chunk.len()]) {
+                    bad.push(s..e);
+                    s = e + 1;
+                }
+                return;
+            }
             match self.verdict(&chunk[i..ie], &out[j..je]) {
                 Verdict::Keep => {}
                 Verdict::Fallback => *fallbacks += 1,
                 Verdict::Redo => bad.push(i..ie),
             }
-            if ie == chunk.len() {
+            if in_last {
                 return;
             }
             (i, j) = (ie + 1, je + 1);
