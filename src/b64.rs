@@ -44,20 +44,26 @@ pub(crate) fn decode(text: &[u8], out: &mut Vec<u8>) -> bool {
     out.resize(start + text.len() / 4 * 3 + tail.saturating_sub(1), 0);
     let dst = &mut out[start..];
     // 8 characters (48 bits) at a time, then one group of 4, then the tail.
-    let mut wide = text.chunks_exact(8);
-    let mut wrote = 0;
-    for (c, d) in (&mut wide).zip(dst.chunks_exact_mut(6)) {
+    // (Stores through fixed-size arrays, so each is one move, not a `memcpy` call.)
+    let done = text.len() / 8;
+    for i in 0..done {
+        let c: &[u8; 8] = text[8 * i..8 * i + 8].try_into().expect("8 characters");
         let n = c.iter().fold(0u64, |n, &b| n << 6 | v(b));
-        d.copy_from_slice(&n.to_be_bytes()[2..]);
-        wrote += 6;
+        let [_, _, b @ ..] = n.to_be_bytes();
+        let d: &mut [u8; 6] = (&mut dst[6 * i..6 * i + 6]).try_into().expect("6 bytes");
+        *d = b;
     }
-    let dst = &mut dst[wrote..];
-    let mut chunks = wide.remainder().chunks_exact(4);
-    for (c, d) in (&mut chunks).zip(dst.chunks_exact_mut(3)) {
+    let dst = &mut dst[done * 6..];
+    let text = &text[done * 8..];
+    let quads = text.len() / 4;
+    for i in 0..quads {
+        let c: &[u8; 4] = text[4 * i..4 * i + 4].try_into().expect("4 characters");
         let n = c.iter().fold(0u64, |n, &b| n << 6 | v(b));
-        d.copy_from_slice(&n.to_be_bytes()[5..]);
+        let [_, _, _, _, _, b @ ..] = n.to_be_bytes();
+        let d: &mut [u8; 3] = (&mut dst[3 * i..3 * i + 3]).try_into().expect("3 bytes");
+        *d = b;
     }
-    let rest = chunks.remainder();
+    let rest = &text[quads * 4..];
     if !rest.is_empty() {
         let n = rest.iter().enumerate().fold(0u32, |n, (i, &b)| n | (v(b) as u32) << (18 - 6 * i));
         let at = dst.len() - (tail - 1);
@@ -74,21 +80,24 @@ pub(crate) fn encode_extend(input: &[u8], out: &mut Vec<u8>) {
     let dst = &mut out[start..];
     let sym = |n: u32, shift: u32| ALPHABET[(n >> shift & 63) as usize];
     // 6 bytes (8 characters) at a time, then one group of 3, then the tail.
-    let mut wide = input.chunks_exact(6);
-    let mut wrote = 0;
-    for (c, d) in (&mut wide).zip(dst.chunks_exact_mut(8)) {
+    let done = input.len() / 6;
+    for i in 0..done {
+        let c: &[u8; 6] = input[6 * i..6 * i + 6].try_into().expect("6 bytes");
         let n = c.iter().fold(0u64, |n, &b| n << 8 | u64::from(b));
         let s = |k: u64| ALPHABET[(n >> (42 - 6 * k) & 63) as usize];
-        d.copy_from_slice(&[s(0), s(1), s(2), s(3), s(4), s(5), s(6), s(7)]);
-        wrote += 8;
+        let d: &mut [u8; 8] = (&mut dst[8 * i..8 * i + 8]).try_into().expect("8 characters");
+        *d = [s(0), s(1), s(2), s(3), s(4), s(5), s(6), s(7)];
     }
-    let dst = &mut dst[wrote..];
-    let mut chunks = wide.remainder().chunks_exact(3);
-    for (c, d) in (&mut chunks).zip(dst.chunks_exact_mut(4)) {
+    let dst = &mut dst[done * 8..];
+    let input = &input[done * 6..];
+    let triples = input.len() / 3;
+    for i in 0..triples {
+        let c = &input[3 * i..3 * i + 3];
         let n = u32::from(c[0]) << 16 | u32::from(c[1]) << 8 | u32::from(c[2]);
-        d.copy_from_slice(&[sym(n, 18), sym(n, 12), sym(n, 6), sym(n, 0)]);
+        let d: &mut [u8; 4] = (&mut dst[4 * i..4 * i + 4]).try_into().expect("4 characters");
+        *d = [sym(n, 18), sym(n, 12), sym(n, 6), sym(n, 0)];
     }
-    let rest = chunks.remainder();
+    let rest = &input[triples * 3..];
     if !rest.is_empty() {
         let n = rest.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
         let at = dst.len() - (tail + 1);

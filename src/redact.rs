@@ -384,7 +384,8 @@ pub(crate) struct Member {
 /// holds no escape. `None` when it is not UTF-8 (as `serde_json` would refuse it).
 pub(crate) fn string_content(value: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     let inner = value.get(1..value.len().checked_sub(1)?)?;
-    if inner.contains(&b'\\') {
+    // Inside a valid JSON string only `\` stops a `JsonPlain` run.
+    if crate::runs::run_end(inner, 0, crate::runs::Class::JsonPlain) != inner.len() {
         serde_json::from_slice::<String>(value).ok().map(Into::into)
     } else {
         std::str::from_utf8(inner).ok().map(Into::into)
@@ -400,7 +401,10 @@ fn member_key<'a>(dec: &'a [u8], m: &Member) -> std::borrow::Cow<'a, str> {
             Err(_) => String::from_utf8_lossy(key_raw).into_owned().into(),
         }
     } else {
-        String::from_utf8_lossy(key_raw)
+        match std::str::from_utf8(key_raw) {
+            Ok(k) => k.into(),
+            Err(_) => String::from_utf8_lossy(key_raw),
+        }
     }
 }
 
