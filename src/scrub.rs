@@ -287,12 +287,10 @@ pub struct Scrubbed<'a> {
 }
 
 impl Scrubbed<'_> {
-    /// Writes every piece in order with `write_all`.
+    /// Writes every piece in order: one `write_all` for an unchanged buffer, vectored writes
+    /// (one `writev`, usually) for a rewritten one, so its pieces are never copied together.
     pub fn write_to<W: Write + ?Sized>(&self, w: &mut W) -> io::Result<()> {
-        for p in self.pieces {
-            w.write_all(self.slice(p))?;
-        }
-        Ok(())
+        crate::io::write_all_pieces(w, self.pieces.iter().map(|p| self.slice(p)))
     }
 
     fn slice(&self, p: &Piece) -> &[u8] {

@@ -1507,12 +1507,10 @@ pub struct Output<'s> {
 }
 
 impl Output<'_> {
-    /// Writes every piece in order with `write_all`.
+    /// Writes every piece in order: one `write_all` for an unchanged chunk, vectored writes
+    /// (one `writev`, usually) for a rewritten one, so its pieces are never copied together.
     pub fn write_to<W: Write + ?Sized>(&self, w: &mut W) -> io::Result<()> {
-        for p in &self.st.pieces {
-            w.write_all(self.st.piece(self.chunk, p))?;
-        }
-        Ok(())
+        crate::io::write_all_pieces(w, self.st.pieces.iter().map(|p| self.st.piece(self.chunk, p)))
     }
 
     /// Whether the output is the chunk, unchanged.

@@ -26,8 +26,12 @@ use logscrub::{Finding, Rules, Scrubber, Stats};
 use args::{Args, Command, Common};
 use exit::Exit;
 
-/// Output buffer: pieces smaller than this are coalesced, larger ones written straight through.
-const OUT_BUF: usize = 128 * 1024;
+/// Output buffer: writes smaller than this are coalesced, larger ones go straight to the
+/// file or pipe. A chunk is one read (64 KiB from a pipe), written whole or, when rewritten,
+/// as one vectored write of its pieces; at 16 KiB both pass through without being copied
+/// into the buffer (at 128 KiB every pipe-sized chunk was copied once more: 14% of the
+/// instructions on clean input), while small chunks from a slow producer still coalesce.
+const OUT_BUF: usize = 16 * 1024;
 
 fn main() -> ExitCode {
     let args = match Args::try_parse() {
