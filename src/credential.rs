@@ -73,8 +73,24 @@ pub fn is_prose_word(v: &[u8]) -> bool {
 pub fn is_placeholder(v: &[u8]) -> bool {
     v.is_empty()
         || v.iter().all(|&b| b == b'*')
+        || is_blank(v)
         || v == b"-"
         || [&b"null"[..], b"none", b"nil", b"undefined", b"true", b"false"].iter().any(|p| v.eq_ignore_ascii_case(p))
+}
+
+/// Whether `v` is only whitespace, raw or as the escapes `\n`, `\r`, `\t`: the same value read
+/// from a JSON string (decoded) and from its raw text (escaped) must be judged alike, or a
+/// second pass would redact what the first left (found by `fuzz/` target `format_docker`).
+fn is_blank(v: &[u8]) -> bool {
+    let mut i = 0;
+    while i < v.len() {
+        match v[i] {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'\\' if matches!(v.get(i + 1), Some(b'n' | b'r' | b't')) => i += 2,
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Skips one separator after an auth scheme: spaces/tabs, `%20` or a single `+`.
@@ -425,6 +441,16 @@ mod tests {
         let at = line.to_ascii_lowercase().find("bearer").unwrap();
         scheme_value(line.as_bytes(), at..at + 6)
             .map(|v| String::from_utf8_lossy(&line.as_bytes()[v.range]).into_owned())
+    }
+
+    #[test]
+    fn blank_values_raw_or_escaped_are_placeholders() {
+        for v in [&b" "[..], b"\n", b"\\n", b"\\r\\n\\t ", b"\t\\t"] {
+            assert!(is_placeholder(v), "{}", v.escape_ascii());
+        }
+        for v in [&b"\\"[..], b"\\x", b"\\nx", b"a\\n", b"\\u0020"] {
+            assert!(!is_placeholder(v), "{}", v.escape_ascii());
+        }
     }
 
     #[test]

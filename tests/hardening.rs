@@ -957,3 +957,22 @@ fn fuzz_a_separator_inside_a_quoted_key_stays_in_the_key() {
     let raw = format_idempotent(Format::Raw, br#"x "token:":"abc" y"#);
     assert_eq!(raw, br#"x "token:":"[REDACTED]" y"#);
 }
+
+#[test]
+fn fuzz_a_blank_value_is_judged_the_same_decoded_and_escaped() {
+    // fuzz/regressions/format_docker/crash-d58450…: a Docker message ending in `"id_token":"`
+    // and a newline. Walked as JSON (the line had an escape that can hide a secret), the
+    // decoded value was the newline: blank, left alone. Read raw on the second pass (the
+    // escape had been redacted), the value was the two bytes `\n` and became `[REDACTED]`.
+    let inner = "token=x\",\"password\":\"p\\\"w\",\"id_token\":\"\n";
+    let docker = format!(
+        r#"{{"log":{},"stream":"stdout","time":"2024-05-01T10:00:00Z"}}"#,
+        serde_json::to_string(inner).unwrap()
+    );
+    for f in [Format::Docker, Format::Auto] {
+        let out = format_idempotent(f, docker.as_bytes());
+        assert!(contains(&out, br#"id_token\":\"\n""#), "{f}: {}", out.escape_ascii());
+        assert!(!contains(&out, b"p\\\\\\\"w"), "{f}: {}", out.escape_ascii());
+    }
+    assert_eq!(format_idempotent(Format::Raw, br#"a "k":"v","token":"\n\t" b"#), br#"a "k":"v","token":"\n\t" b"#);
+}
