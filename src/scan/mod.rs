@@ -196,7 +196,13 @@ impl Nibbles {
     /// Estimated chance that the fingerprint fires at a position, bytes drawn by `share`
     /// (normalized); 0 for an empty bucket.
     fn cost(self, len: usize, share: &[f64; 256]) -> f64 {
-        let bits = |set: u16| (0..16usize).filter(move |n| set >> n & 1 == 1);
+        let bits = |mut set: u16| {
+            std::iter::from_fn(move || {
+                let n = set.trailing_zeros() as usize;
+                set &= set.wrapping_sub(1);
+                (n < 16).then_some(n)
+            })
+        };
         self.0[..len]
             .iter()
             .map(|&(lo, hi)| bits(hi).flat_map(|h| bits(lo).map(move |l| share[h << 4 | l])).sum::<f64>())
