@@ -16,41 +16,61 @@
 //! # How
 //!
 //! Every literal is found through an *anchor*: a short piece of it that a SIMD searcher (Teddy)
-//! looks for, followed by a check of the whole literal around the anchor. Three searchers run
+//! looks for, followed by a check of the whole literal around the anchor. Two searchers run
 //! over a 64 KiB block:
 //!
 //! ```text
 //! find(hay, from):
 //!   block = hay[from .. from+BLOCK+longest-1]; folded = block with every byte | 0x20
 //!   raw:      Teddy over the original bytes, 3-byte anchors: JWT starts (eyJ eyI eyA ewo ew0
-//!             ewk) and every case variant of short key names (pwd PWD Pwd …)
+//!             ewk), every case variant of short key names (pwd PWD Pwd …) and the first 3
+//!             bytes of each pattern literal (AKI gho xox ://)
 //!   words:    Teddy over the folded block, one 4-byte anchor per longer word (bearer, basic,
 //!             key names), shared where words share it (`_key` for api_key, secret_key, …)
-//!   patterns: Teddy over the original bytes, the first 4 bytes of each pattern literal
 //!   at each anchor hit: check the literals of that anchor at (hit - their offset) on the
 //!   original bytes; keep the leftmost-longest; stop once no later hit can start earlier
 //!   return the leftmost hit of all starting inside the block's first BLOCK bytes, else next block
 //! ```
 //!
-//! (Literals shorter than 3 bytes, possible only with user rules, get a fourth searcher.)
+//! (Literals shorter than 3 bytes, possible only with user rules, get a third searcher.)
 //!
 //! Why: one case-insensitive automaton over ~50 literals has no SIMD prefilter and runs at a
-//! few hundred MB/s. Teddy's cost is a fixed pass plus a check at every fingerprint hit, and
-//! the fingerprint hits grow with the number of needles sharing its 8 buckets: the 28 full
-//! words (`pwd` alone took 8 needles, `pwd"` `pwd=` …) kept every bucket busy, and the word
-//! pass cost 3.4 instructions a byte on clean logs; 12 anchors cost 1.8, most of it the fixed
-//! pass and the fold. The anchors are chosen when the scanner is built: fewest anchors first,
-//! then the rarest under a byte-frequency estimate for log text. Short names go to the JWT
-//! searcher as case variants, which share one Teddy bucket. Pattern literals keep their own
-//! pass: in the JWT searcher they would share buckets with the JWT starts, and base64 text
-//! (token payloads) then hits those buckets constantly.
+//! few hundred MB/s. Teddy's cost is a fixed pass (about 0.85 instructions a byte for 3-byte
+//! anchors) plus a check at every fingerprint hit, so the tricks are fewer passes and fewer
+//! fingerprint hits:
+//!
+//! 1. *Anchors, not words.* The 28 full words (`pwd` alone took 8 needles, `pwd"` `pwd=` …)
+//!    kept all 8 buckets busy and the word pass cost 3.4 instructions a byte on clean logs; 12
+//!    anchors cost 1.8, most of it the fixed pass and the fold. The anchors are chosen when the
+//!    scanner is built: fewest anchors first, then the rarest under a byte-frequency estimate
+//!    for log text.
+//! 2. *One pass over the original bytes.* Everything matched on the original bytes — JWT
+//!    starts and pattern literals byte for byte, short names as case variants — shares one
+//!    3-byte searcher instead of a pass each (a whole fixed pass less: 125 → 108 M instructions
+//!    for 16 MiB of clean logs). Sound because every anchor has the same length: at most one
+//!    matches at a position, and an anchor shared by literals of different kinds lists them
+//!    all, so the leftmost-longest check sees the same literals as separate searchers would.
+//! 3. *Buckets placed by cost* (`teddy_order`). Teddy tests the low and the high nibble of
+//!    each byte separately, so a bucket's fingerprint accepts every mix of its anchors'
+//!    nibbles. aho-corasick picks a group's bucket from its index in the pattern list, so the
+//!    order the anchors are handed over in decides which share a bucket; in the given order
+//!    `pwd` and `sig` shared one (accepting `pid`, common in logs) and the merged searcher
+//!    cost 154 M instead of 108 M. Each nibble group instead joins the bucket where it adds
+//!    the least estimated fingerprint hits under the byte-frequency estimate, and the order is
+//!    laid out to put it there. Sound because only the bucket changes: Teddy still reports
+//!    exactly the anchors present, and a repeated anchor (a filler in the order) rejoins its
+//!    own group and maps back to the same anchor.
+//! 4. *Fold once, 4-byte anchors.* Words are matched ASCII case-insensitively through a
+//!    `b | 0x20` copy of the block: 4-byte anchors there need one needle each, where case
+//!    variants would need 16.
 //!
 //! `b | 0x20` lowercases ASCII letters and maps a few other bytes onto each other (`_` onto
 //! DEL, `@` onto `` ` ``, control bytes onto punctuation): a superset, so it can only add
 //! anchor hits, and the whole-literal check on the original bytes removes them. Each
 //! searcher's next hit is cached, so a scan stays linear in the buffer length. The
 //! `longest - 1` overlap means a literal starting in a block is seen whole. Where Teddy is
-//! unavailable (no SSSE3/NEON) an Aho-Corasick automaton takes its place: same hits, slower.
+//! unavailable (no SSSE3/NEON, or more than 64 anchors) an Aho-Corasick automaton takes its
+//! place: same hits, slower.
 //!
 //! # Design rationale
 //!
@@ -90,20 +110,34 @@ pub struct Candidate {
 /// One anchor searcher: Teddy when the CPU has it, an automaton otherwise.
 #[derive(Debug, Clone)]
 enum Engine {
-    Teddy(packed::Searcher),
+    /// Teddy over the anchors in bucket order (see [`teddy_order`]): pattern `k` is anchor
+    /// `ids[k]`.
+    Teddy(packed::Searcher, Vec<u32>),
     Automaton(AhoCorasick),
 }
 
 impl Engine {
-    /// All `anchors` have the same length, so at most one matches at a position.
-    fn new(anchors: &[Vec<u8>]) -> Option<Engine> {
+    /// All `anchors` have the same length, so at most one matches at a position. `share`
+    /// estimates how common a byte is in the searched bytes (it places the anchors in Teddy's
+    /// buckets).
+    fn new(anchors: &[Vec<u8>], share: fn(u8) -> f64) -> Option<Engine> {
         if anchors.is_empty() {
             return None;
         }
-        let teddy =
-            packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder().extend(anchors).build();
+        // Slim Teddy (8 buckets), which aho-corasick would trade for fat Teddy (16 buckets,
+        // half the bytes per step) past 32 patterns; it takes at most 64.
+        let mut ids = teddy_order(anchors, share);
+        if ids.len() > TEDDY_MAX {
+            ids = (0..anchors.len() as u32).collect();
+        }
+        let teddy = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .only_teddy_fat(Some(false))
+            .builder()
+            .extend(ids.iter().map(|&i| &anchors[i as usize]))
+            .build();
         Some(match teddy {
-            Some(s) => Engine::Teddy(s),
+            Some(s) => Engine::Teddy(s, ids),
             None => Engine::Automaton(
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::LeftmostFirst)
@@ -118,9 +152,9 @@ impl Engine {
     /// Leftmost anchor hit in `hay[span]`: (start, anchor index), offsets into `hay`.
     fn find(&self, hay: &[u8], span: std::ops::Range<usize>) -> Option<(usize, usize)> {
         match self {
-            Engine::Teddy(s) => {
-                s.find_in(hay, aho_corasick::Span::from(span)).map(|m| (m.start(), m.pattern().as_usize()))
-            }
+            Engine::Teddy(s, ids) => s
+                .find_in(hay, aho_corasick::Span::from(span))
+                .map(|m| (m.start(), ids[m.pattern().as_usize()] as usize)),
             Engine::Automaton(ac) => {
                 ac.find(aho_corasick::Input::new(hay).range(span)).map(|m| (m.start(), m.pattern().as_usize()))
             }
@@ -128,14 +162,125 @@ impl Engine {
     }
 }
 
-/// Which searcher: JWT starts and short key names (3-byte anchors, original bytes), words
-/// (4-byte anchors, folded block), pattern literals (their first bytes, original bytes),
-/// anything shorter than 3 bytes (original bytes).
+/// Slim Teddy's buckets.
+const BUCKETS: usize = 8;
+/// The most patterns aho-corasick's Teddy takes.
+const TEDDY_MAX: usize = 64;
+
+/// Teddy's fingerprint group of an anchor: the low nibbles of its first `len` bytes. Anchors
+/// of one group always share a bucket (aho-corasick groups them so; case variants of a word
+/// are one group).
+fn nibble_group(anchor: &[u8], len: usize) -> Vec<u8> {
+    anchor[..len].iter().map(|b| b & 0x0f).collect()
+}
+
+/// What Teddy's fingerprint of a bucket accepts: per anchor byte (at most 4), the low
+/// nibbles and the high nibbles seen there in the bucket's anchors (one bit each). Teddy tests
+/// the two nibbles separately, so a byte passes when both of its nibbles are in the sets.
+#[derive(Debug, Clone, Copy, Default)]
+struct Nibbles([(u16, u16); 4]);
+
+impl Nibbles {
+    fn of(anchor: &[u8], len: usize) -> Nibbles {
+        let mut n = Nibbles::default();
+        for (k, &b) in anchor[..len].iter().enumerate() {
+            n.0[k] = (1 << (b & 0x0f), 1 << (b >> 4));
+        }
+        n
+    }
+
+    fn union(self, o: Nibbles) -> Nibbles {
+        Nibbles(std::array::from_fn(|k| (self.0[k].0 | o.0[k].0, self.0[k].1 | o.0[k].1)))
+    }
+
+    /// Estimated chance that the fingerprint fires at a position, bytes drawn by `share`
+    /// (normalized); 0 for an empty bucket.
+    fn cost(self, len: usize, share: &[f64; 256]) -> f64 {
+        let bits = |mut set: u16| {
+            std::iter::from_fn(move || {
+                let n = set.trailing_zeros() as usize;
+                set &= set.wrapping_sub(1);
+                (n < 16).then_some(n)
+            })
+        };
+        self.0[..len]
+            .iter()
+            .map(|&(lo, hi)| bits(hi).flat_map(|h| bits(lo).map(move |l| share[h << 4 | l])).sum::<f64>())
+            .product()
+    }
+}
+
+/// The order to hand the anchors to Teddy in, as anchor indices (an anchor may repeat).
+///
+/// aho-corasick puts a new nibble group into bucket `7 - id % 8`, `id` being the pattern
+/// index of the group's first anchor, so the order decides which groups share a bucket; in
+/// the given order unrelated words could land together and their fingerprints then accept
+/// each other's byte mixes (`pwd` and `sig` together accept `pid`). Here each group, the
+/// costliest first, joins the bucket where it adds the least estimated fingerprint hits
+/// ([`Nibbles::cost`]); then the groups' first anchors are laid out at indices of their
+/// bucket, with the groups' other anchors (or, lacking those, a repeat of the first anchor,
+/// which only rejoins its own group) in the gaps. Which anchor a hit is stays exact: the order
+/// only maps indices.
+fn teddy_order(anchors: &[Vec<u8>], share: fn(u8) -> f64) -> Vec<u32> {
+    let len = anchors.iter().map(Vec::len).min().unwrap_or(0).min(4);
+    let total: f64 = (0..=255u8).map(share).sum();
+    let share: [f64; 256] = std::array::from_fn(|b| share(b as u8) / total);
+    // Groups: (low nibbles, fingerprint, anchors).
+    let mut groups: Vec<(Vec<u8>, Nibbles, Vec<usize>)> = Vec::new();
+    for (i, a) in anchors.iter().enumerate() {
+        let key = nibble_group(a, len);
+        let n = Nibbles::of(a, len);
+        match groups.iter_mut().find(|(k, ..)| *k == key) {
+            Some((_, m, members)) => {
+                *m = m.union(n);
+                members.push(i);
+            }
+            None => groups.push((key, n, vec![i])),
+        }
+    }
+    let mut by_cost: Vec<(f64, usize)> =
+        groups.iter().enumerate().map(|(g, (_, n, _))| (n.cost(len, &share), g)).collect();
+    by_cost.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut buckets: Vec<(Nibbles, Vec<usize>)> = vec![(Nibbles::default(), Vec::new()); BUCKETS];
+    for (_, g) in by_cost {
+        let n = groups[g].1;
+        let added = |(m, members): &(Nibbles, Vec<usize>)| {
+            let was = if members.is_empty() { 0.0 } else { m.cost(len, &share) };
+            m.union(n).cost(len, &share) - was
+        };
+        let best = (0..BUCKETS).min_by(|&x, &y| added(&buckets[x]).total_cmp(&added(&buckets[y])).then(x.cmp(&y)));
+        let b = &mut buckets[best.expect("buckets")];
+        b.0 = b.0.union(n);
+        b.1.push(g);
+    }
+    let buckets: Vec<Vec<usize>> = buckets.into_iter().map(|(_, g)| g).collect();
+    // Used buckets take Teddy's bucket numbers 7, 6, … so the first round needs no filler.
+    let mut pending: Vec<std::collections::VecDeque<usize>> =
+        buckets.into_iter().filter(|b| !b.is_empty()).map(Into::into).collect();
+    let mut spare: Vec<usize> = Vec::new();
+    let mut out: Vec<u32> = Vec::new();
+    while pending.iter().any(|p| !p.is_empty()) {
+        let slot = out.len() % BUCKETS;
+        match pending.get_mut(slot).and_then(|p| p.pop_front()) {
+            Some(g) => {
+                let (first, rest) = groups[g].2.split_first().expect("a group has an anchor");
+                out.push(*first as u32);
+                spare.extend(rest.iter().rev());
+            }
+            None => out.push(spare.pop().unwrap_or(out[0] as usize) as u32),
+        }
+    }
+    out.extend(spare.iter().rev().map(|&i| i as u32));
+    out
+}
+
+/// Which searcher: JWT starts, short key names and pattern literals (3-byte anchors, original
+/// bytes), words (4-byte anchors, folded block), anything shorter than 3 bytes (original
+/// bytes).
 const RAW: usize = 0;
 const FOLDED: usize = 1;
-const PATTERNS: usize = 2;
-const SHORT: usize = 3;
-const ENGINES: usize = 4;
+const SHORT: usize = 2;
+const ENGINES: usize = 3;
 
 /// The literals one anchor stands for.
 #[derive(Debug, Clone, Copy)]
@@ -305,7 +450,6 @@ impl Scanner {
         // Anchors. A literal's core is what precedes its trimmed terminator (`pwd` of `pwd=`).
         let mut sets: [AnchorSet; ENGINES] = Default::default();
         let mut words: Vec<(usize, Vec<u8>)> = Vec::new();
-        let mut patterns: Vec<usize> = Vec::new();
         let short_len = lits
             .iter()
             .enumerate()
@@ -320,8 +464,6 @@ impl Scanner {
             }
             if nocase[i] && core.len() >= FOLDED_ANCHOR {
                 words.push((i, core.iter().map(|b| b | 0x20).collect()));
-            } else if !nocase[i] && !triggers[i].contains(&Trigger::JwtStart) && core.len() >= RAW_ANCHOR {
-                patterns.push(i);
             } else if core.len() >= RAW_ANCHOR {
                 for v in case_variants(&core[..RAW_ANCHOR], nocase[i]) {
                     sets[RAW].add(&v, i, 0);
@@ -335,11 +477,11 @@ impl Scanner {
         for (i, anchor, offset) in choose_word_anchors(&words) {
             sets[FOLDED].add(&anchor, i, offset);
         }
-        let pattern_len = patterns.iter().map(|&i| lits[i].len()).min().unwrap_or(0).min(FOLDED_ANCHOR);
-        for &i in &patterns {
-            sets[PATTERNS].add(&lits[i][..pattern_len], i, 0);
-        }
-        let engines = sets.each_ref().map(|s| Engine::new(&s.anchors));
+        let mut which = 0;
+        let engines = sets.each_ref().map(|s| {
+            which += 1;
+            Engine::new(&s.anchors, if which - 1 == FOLDED { folded_share } else { raw_share })
+        });
         let anchored = sets.map(|s| s.of);
         let max_offset =
             std::array::from_fn(|w| anchored[w].iter().flatten().map(|a| a.offset as usize).max().unwrap_or(0));
@@ -364,7 +506,7 @@ impl Scanner {
 
     /// Whether every searcher in use is SIMD (Teddy).
     pub fn is_simd(&self) -> bool {
-        self.engines.iter().flatten().all(|e| matches!(e, Engine::Teddy(_)))
+        self.engines.iter().flatten().all(|e| matches!(e, Engine::Teddy(..)))
     }
 
     /// The leftmost candidate starting at or after `from` (longest literal wins at a position).
@@ -375,7 +517,7 @@ impl Scanner {
                 block.fill(hay, at, self.longest, self.engines[FOLDED].is_some());
             }
             let mut best: Option<(usize, usize, u32)> = None;
-            for which in [RAW, FOLDED, PATTERNS, SHORT] {
+            for which in [RAW, FOLDED, SHORT] {
                 let Some(engine) = &self.engines[which] else { continue };
                 let c = &block.cache[which];
                 let fresh = c.valid && c.from <= at && c.hit.is_none_or(|h| h.0 >= at);
@@ -507,9 +649,11 @@ fn case_variants(bytes: &[u8], nocase: bool) -> Vec<Vec<u8>> {
 }
 
 /// Rough share (per 10 000) of a folded byte in log text: letters by English frequency,
-/// digits and common punctuation high, everything else rare. Only relative order matters.
+/// digits and common punctuation high, everything else rare (and bytes folding never makes,
+/// those without bit 0x20, none). Only relative order matters.
 fn folded_share(b: u8) -> f64 {
     match b {
+        _ if b | 0x20 != b => 0.0,
         b' ' => 1200.0,
         b'e' => 600.0,
         b't' | b'a' => 450.0,
@@ -530,6 +674,18 @@ fn folded_share(b: u8) -> f64 {
         b'j' => 15.0,
         b'q' | b'z' => 10.0,
         _ => 20.0,
+    }
+}
+
+/// Rough share of a byte in log text as is (not folded): [`folded_share`] for lowercase
+/// letters and the punctuation that folding leaves alone, a tenth of it for capitals, little
+/// for the rest except `_` and line ends.
+fn raw_share(b: u8) -> f64 {
+    match b {
+        b'A'..=b'Z' => folded_share(b | 0x20) / 10.0,
+        b'_' | b'\n' => 50.0,
+        _ if b | 0x20 == b => folded_share(b),
+        _ => 5.0,
     }
 }
 
@@ -648,6 +804,108 @@ mod tests {
                 assert_eq!(got, naive(&s, &hay), "shift {shift}");
             }
         }
+    }
+
+    /// Teddy's bucket of each anchor under `order`, by aho-corasick's rule: a nibble group
+    /// takes bucket `7 - id % 8` of its first pattern, later members join it.
+    fn teddy_buckets(anchors: &[Vec<u8>], order: &[u32]) -> Vec<usize> {
+        let len = anchors.iter().map(Vec::len).min().unwrap().min(4);
+        let mut group_bucket: Vec<(Vec<u8>, usize)> = Vec::new();
+        let mut out = vec![usize::MAX; anchors.len()];
+        for (id, &a) in order.iter().enumerate() {
+            let key = nibble_group(&anchors[a as usize], len);
+            let b = match group_bucket.iter().find(|(k, _)| *k == key) {
+                Some(&(_, b)) => b,
+                None => {
+                    group_bucket.push((key, BUCKETS - 1 - id % BUCKETS));
+                    BUCKETS - 1 - id % BUCKETS
+                }
+            };
+            let a = a as usize;
+            assert!(out[a] == usize::MAX || out[a] == b, "a repeated anchor stays in its bucket");
+            out[a] = b;
+        }
+        out
+    }
+
+    #[test]
+    fn teddy_order_places_every_anchor_and_halves_the_fingerprint_hits() {
+        let rules = Rules::embedded();
+        let s = Scanner::new(&rules);
+        // The raw searcher's anchors, rebuilt the way `Scanner::new` makes them.
+        let mut raw = AnchorSet::default();
+        for (i, l) in s.lits.iter().enumerate() {
+            let core = &l[..l.len() - usize::from(s.trim[i])];
+            if core.len() >= RAW_ANCHOR && !(s.nocase[i] && core.len() >= FOLDED_ANCHOR) {
+                for v in case_variants(&core[..RAW_ANCHOR], s.nocase[i]) {
+                    raw.add(&v, i, 0);
+                }
+            }
+        }
+        assert_eq!(raw.of.len(), s.anchored[RAW].len());
+        let order = teddy_order(&raw.anchors, raw_share);
+        assert!(order.len() <= TEDDY_MAX);
+        let buckets = teddy_buckets(&raw.anchors, &order);
+        assert!(buckets.iter().all(|&b| b < BUCKETS), "every anchor is handed to Teddy");
+        let bucket_of = |a: &[u8]| buckets[raw.anchors.iter().position(|x| x == a).unwrap()];
+        // Together `pwd` and `sig` would accept `pid` (the given order put them together).
+        assert_ne!(bucket_of(b"pwd"), bucket_of(b"sig"));
+        // The estimated fingerprint hits of a placement: the sum of its buckets' costs.
+        let total: f64 = (0..=255u8).map(raw_share).sum();
+        let share: [f64; 256] = std::array::from_fn(|b| raw_share(b as u8) / total);
+        let cost = |buckets: &[usize]| {
+            (0..BUCKETS)
+                .map(|b| {
+                    let n = (0..raw.anchors.len())
+                        .filter(|&i| buckets[i] == b)
+                        .map(|i| Nibbles::of(&raw.anchors[i], RAW_ANCHOR))
+                        .reduce(Nibbles::union);
+                    n.map_or(0.0, |n| n.cost(RAW_ANCHOR, &share))
+                })
+                .sum::<f64>()
+        };
+        let given: Vec<u32> = (0..raw.anchors.len() as u32).collect();
+        assert!(cost(&buckets) < cost(&teddy_buckets(&raw.anchors, &given)) / 2.0);
+        for which in [RAW, FOLDED] {
+            assert!(matches!(s.engines[which], Some(Engine::Teddy(..))));
+        }
+    }
+
+    #[test]
+    fn teddy_order_with_crowded_buckets_repeats_only_placed_anchors() {
+        // 20 groups of one anchor (one per low nibble pattern) and one of four: more groups
+        // than buckets, so rounds need fillers.
+        let mut anchors: Vec<Vec<u8>> = (0..20u8).map(|i| vec![b'a' + i, b'q', b'z']).collect();
+        anchors.extend(case_variants(b"pw", true).into_iter().map(|mut v| {
+            v.push(b'd');
+            v
+        }));
+        let order = teddy_order(&anchors, raw_share);
+        let buckets = teddy_buckets(&anchors, &order);
+        assert!(buckets.iter().all(|&b| b < BUCKETS));
+        let mut seen = vec![false; anchors.len()];
+        for &a in &order {
+            seen[a as usize] = true;
+        }
+        assert!(seen.iter().all(|&x| x));
+    }
+
+    /// More pattern literals than Teddy takes: the raw searcher falls back to an automaton and
+    /// still reports the naive candidates.
+    #[test]
+    fn many_pattern_literals_are_the_naive_ones() {
+        let mut toml = String::new();
+        let mut hay = Vec::new();
+        for i in 0..70 {
+            let lit = format!("{}{}{}", (b'A' + i / 26) as char, (b'A' + i % 26) as char, i % 10);
+            toml.push_str(&format!(
+                "[[patterns]]\nname = \"p{i}\"\nregex = '{lit}[0-9]{{4}}'\naction = \"redact\"\n\n"
+            ));
+            hay.extend_from_slice(format!("x {lit}1234 {} pwd= eyJ ", lit.to_lowercase()).as_bytes());
+        }
+        let rules = Rules::from_toml("many.toml", &toml).unwrap();
+        let s = Scanner::new(&rules);
+        assert_eq!(s.candidates(&hay).collect::<Vec<_>>(), naive(&s, &hay));
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub const JWT_STARTS: [&str; 6] = ["eyJ", "eyI", "eyA", "ewo", "ew0", "ewk"];
 
 /// Shortest key name that is a literal as is; shorter names count only with a key terminator
 /// after them (`pwd=`), which keeps `pwd` inside other words from becoming candidates. The
-/// scanner finds them by the name alone (its case variants, in the JWT searcher) and checks
+/// scanner finds them by the name alone (its case variants, in the raw searcher) and checks
 /// the terminator.
 pub(super) const MIN_WORD: usize = 4;
 
