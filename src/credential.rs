@@ -282,12 +282,13 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
         }
         return Some(Value { range: i..end, quote: Quote::None, json_number: true, url_encoded: false });
     }
-    let mut end = i;
-    while end < line.len() && !is_delim(line[end]) {
-        if url && starts_with_ci(&line[end..], b"%26") {
-            break;
+    let mut end = runs::run_end(line, i, Class::Unquoted);
+    if url {
+        // In a URL-encoded context `%26` (`&`) ends the value too.
+        let run = &line[i..end];
+        if let Some(k) = memchr::memchr_iter(b'%', run).find(|&k| starts_with_ci(&run[k..], b"%26")) {
+            end = i + k;
         }
-        end += 1;
     }
     let v = &line[i..end];
     if is_placeholder(v) || v.first().is_some_and(|&b| b == b'{' || b == b'[') {

@@ -118,9 +118,9 @@ impl Redactor {
     }
 
     /// Action for a claim by name (`Rules::claim_action`, without hashing).
-    fn claim_action(&self, claim: &str) -> Action {
+    fn claim_action(&self, claim: &[u8]) -> Action {
         // Length and first byte first: most names differ there, and a miss costs no `memcmp`.
-        let (c, first) = (claim.as_bytes(), claim.as_bytes().first());
+        let (c, first) = (claim, claim.first());
         self.claims
             .iter()
             .find(|(k, _)| k.len() == c.len() && k.as_bytes().first() == first && k.as_bytes() == c)
@@ -142,11 +142,12 @@ impl Redactor {
     /// The action for a claim in a token that matched the conditions in `matched` (a bit per
     /// `[[jwt.conditions]]` rule): the last matching condition that names the claim decides,
     /// else `[jwt.claims]`.
-    fn claim_action_when(&self, claim: &str, matched: u64) -> Action {
+    fn claim_action_when(&self, claim: &[u8], matched: u64) -> Action {
         if matched != 0 {
+            let text = String::from_utf8_lossy(claim);
             for (i, c) in self.rules.conditions.iter().enumerate().rev() {
                 if matched & (1 << i) != 0 {
-                    if let Some(a) = c.claim_action(claim) {
+                    if let Some(a) = c.claim_action(&text) {
                         return a;
                     }
                 }
@@ -299,14 +300,21 @@ impl Redactor {
         json.push(b'{');
         for m in members.iter() {
             let key_raw = &dec[m.key.clone()];
-            let key = member_key(dec, m);
             let value = &dec[m.value.clone()];
+            // A key without escapes is looked up as its bytes: rule names are UTF-8, so a key
+            // that is not matches none of them, as its lossy text would not either.
+            let unescaped;
+            let key: &[u8] = if key_raw.contains(&b'\\') {
+                unescaped = member_key(dec, m);
+                unescaped.as_bytes()
+            } else {
+                key_raw
+            };
+            let action = self.claim_action_when(key, matched);
             if let Some(info) = info.as_deref_mut() {
-                info.fill_one(&key, value, &self.rules);
-            }
-            let action = self.claim_action_when(&key, matched);
-            if let Some(info) = info.as_deref_mut() {
-                info.actions.push((key.to_string(), action));
+                let text = member_key(dec, m);
+                info.fill_one(&text, value, &self.rules);
+                info.actions.push((text.into_owned(), action));
             }
             let is_string = value.first() == Some(&b'"');
             let string_value = || string_content(value);
@@ -320,10 +328,22 @@ impl Redactor {
             json.push(b'"');
             json.extend_from_slice(key_raw);
             json.extend_from_slice(b"\":");
-            let already = is_string && string_value().is_some_and(|v| self.is_scrubbed(v.as_bytes(), action));
+            let already = || {
+                // Markers and pseudonyms are ASCII, so an escape-free string is compared as its
+                // bytes; a mask's shape is judged on the decoded text (as it was made from it).
+                let inner = value.get(1..value.len().saturating_sub(1)).unwrap_or_default();
+                let plain = !matches!(action, Action::Mask(_))
+                    && crate::runs::run_end(inner, 0, crate::runs::Class::JsonPlain) == inner.len();
+                is_string
+                    && if plain {
+                        self.is_scrubbed(inner, action)
+                    } else {
+                        string_value().is_some_and(|v| self.is_scrubbed(v.as_bytes(), action))
+                    }
+            };
             match action {
                 Action::Keep | Action::Drop => json.extend_from_slice(value),
-                _ if already => json.extend_from_slice(value),
+                _ if already() => json.extend_from_slice(value),
                 Action::Redact => {
                     json.push(b'"');
                     json.extend_from_slice(marker);
