@@ -246,10 +246,10 @@ impl Redactor {
     /// Rewrites a payload segment claim by claim. A payload that is not a base64url JSON
     /// object is replaced whole by the signature marker (fail closed).
     ///
-    /// The decoded JSON is first validated (`format::is_object`: the strict RFC 8259
-    /// grammar `serde_json` applies, checked against it by a property test; no allocation;
-    /// `serde_json` itself only for text nested deeper than `is_object` goes),
-    /// then walked member by member: kept members are copied as raw bytes, the others are
+    /// The decoded JSON is validated and split into members in one pass
+    /// (`format::object_members`: the strict RFC 8259 grammar `serde_json` applies, checked
+    /// against it by property tests; no allocation; `serde_json` itself only for text nested
+    /// deeper than that walk goes), then rewritten member by member: kept members are copied as raw bytes, the others are
     /// rewritten. Nothing is built as a `serde_json::Value`; on a token-heavy corpus that map
     /// and its re-serialisation were a third of the scrubbing time, and validating through
     /// `serde_json` another 12%.
@@ -275,14 +275,17 @@ impl Redactor {
         } else {
             crate::b64::decode(p, dec)
         };
-        // `is_object` recurses and stops at `MAX_DEPTH`; `serde_json` skips ignored values
+        let members = &mut *buf.members;
+        members.clear();
+        // One strict pass validates and splits (`format::object_members`, the grammar of
+        // `is_object`). It recurses and stops at `MAX_DEPTH`; `serde_json` skips ignored values
         // without a depth limit, so deeper payloads (rare, hostile) take the slow check.
         let valid = decoded
-            && (crate::format::is_object(dec)
+            && (crate::format::object_members(dec, |key, value| members.push(Member { key, value }))
                 || (serde_json::from_slice::<serde::de::IgnoredAny>(dec).is_ok()
-                    && dec.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')));
-        let members = &mut *buf.members;
-        if !(valid && object_members(dec, members)) {
+                    && dec.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+                    && object_members(dec, members)));
+        if !valid {
             if p != sig {
                 out.extend_from_slice(sig);
                 return 1;

@@ -179,6 +179,43 @@ pub(crate) fn is_object(b: &[u8]) -> bool {
     b.get(i) == Some(&b'{') && value_end(b, i, 0).is_some_and(|e| ws(b, e) == b.len())
 }
 
+/// [`is_object`] that also hands each top-level member to `f` as (key inside its quotes,
+/// value) byte ranges, in one strict pass. `false` (after some calls to `f`, maybe) exactly
+/// when `is_object(b)` is false.
+pub(crate) fn object_members(b: &[u8], mut f: impl FnMut(Range<usize>, Range<usize>)) -> bool {
+    let walk = |f: &mut dyn FnMut(Range<usize>, Range<usize>)| -> Option<()> {
+        let mut j = ws(b, 0);
+        if b.get(j) != Some(&b'{') {
+            return None;
+        }
+        j = ws(b, j + 1);
+        if b.get(j) == Some(&b'}') {
+            return (ws(b, j + 1) == b.len()).then_some(());
+        }
+        loop {
+            if b.get(j) != Some(&b'"') {
+                return None;
+            }
+            let kend = string_end(b, j)?;
+            let key = j + 1..kend - 1;
+            j = ws(b, kend);
+            if b.get(j) != Some(&b':') {
+                return None;
+            }
+            let vstart = ws(b, j + 1);
+            let vend = value_end(b, vstart, 1)?;
+            f(key, vstart..vend);
+            j = ws(b, vend);
+            match b.get(j)? {
+                b',' => j = ws(b, j + 1),
+                b'}' => return (ws(b, j + 1) == b.len()).then_some(()),
+                _ => return None,
+            }
+        }
+    };
+    walk(&mut f).is_some()
+}
+
 fn hex4(h: &[u8]) -> u32 {
     h.iter().fold(0, |acc, &c| acc * 16 + (c as char).to_digit(16).unwrap_or(0))
 }
@@ -614,6 +651,26 @@ mod tests {
         #[test]
         fn is_object_agrees_with_serde_json(b in near_json()) {
             proptest::prop_assert_eq!(is_object(&b), serde_says_object(&b), "{}", b.escape_ascii());
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-pass member walk accepts exactly what `is_object` accepts, and splits
+        /// members as the token path's lenient splitter does.
+        #[test]
+        fn object_members_is_is_object_plus_the_split(b in near_json()) {
+            let mut got = Vec::new();
+            let ok = object_members(&b, |k, v| got.push((k, v)));
+            proptest::prop_assert_eq!(ok, is_object(&b));
+            let value = serde_json::from_slice::<serde_json::Value>(&b).ok();
+            if ok && value.is_some() {
+                // The members, put back together, are the same object (when it has a value:
+                // a lone surrogate escape is valid JSON text but no string).
+                let text = |r: &Range<usize>| String::from_utf8_lossy(&b[r.clone()]).into_owned();
+                let parts: Vec<String> = got.iter().map(|(k, v)| format!("\"{}\":{}", text(k), text(v))).collect();
+                let rebuilt = format!("{{{}}}", parts.join(","));
+                proptest::prop_assert_eq!(serde_json::from_str::<serde_json::Value>(&rebuilt).ok(), value);
+            }
         }
     }
 

@@ -105,8 +105,9 @@ mod docker;
 mod json;
 mod logfmt;
 
-/// Strict check that bytes are one JSON object (the token path validates payloads with it).
-pub(crate) use json::is_object;
+/// Strict checks that bytes are one JSON object (the token path validates payloads and
+/// headers with them).
+pub(crate) use json::object_members;
 
 use std::borrow::Cow;
 use std::fmt;
