@@ -26,7 +26,8 @@ where
         }
         return Ok(());
     }
-    let mut slices: Vec<IoSlice<'a>> = pieces.filter(|p| !p.is_empty()).map(IoSlice::new).collect();
+    let mut slices: Vec<IoSlice<'a>> = Vec::with_capacity(pieces.len());
+    slices.extend(pieces.filter(|p| !p.is_empty()).map(IoSlice::new));
     let mut bufs = &mut slices[..];
     while !bufs.is_empty() {
         match w.write_vectored(bufs) {
