@@ -34,22 +34,10 @@ pub(crate) const B64URL: GeneralPurpose = GeneralPurpose::new(
 /// Largest header segment decoded (x5c certificate chains make headers a few KiB).
 const MAX_HEADER_B64: usize = 64 * 1024;
 
-/// Base64url alphabet membership, one lookup per byte.
-static B64URL_TABLE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-        i += 1;
-    }
-    t
-};
-
 /// Whether `b` is a base64url alphabet byte.
 #[inline]
 pub fn is_b64url(b: u8) -> bool {
-    B64URL_TABLE[b as usize]
+    runs::is_in(Class::B64Url, b)
 }
 
 /// The kind of compact token.

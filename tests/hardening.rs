@@ -932,6 +932,11 @@ fn fuzz_the_token_cache_knows_percent_encoded_separators() {
     assert!(!contains(&cold_out, b"sig"), "{}", String::from_utf8_lossy(&cold_out));
 }
 
+/// A Docker json-file line carrying `msg` on stdout.
+fn docker_line(msg: &str) -> String {
+    format!(r#"{{"log":{},"stream":"stdout","time":"2024-05-01T10:00:00Z"}}"#, serde_json::to_string(msg).unwrap())
+}
+
 #[test]
 fn fuzz_a_separator_inside_a_quoted_key_stays_in_the_key() {
     // fuzz/regressions/format_docker/crash-6bc024…: `"id_token:":"<jwt>"` read raw took the
@@ -940,10 +945,7 @@ fn fuzz_a_separator_inside_a_quoted_key_stays_in_the_key() {
     // message changed from one to the other between passes was not idempotent.
     let (tok, sig) = jws(HS256, br#"{"sub":"u1","n":1}"#, 52);
     let inner = format!(r#"{{"password":"p\"w","id_token:":"{tok}"}}"#);
-    let docker = format!(
-        r#"{{"log":{},"stream":"stdout","time":"2024-05-01T10:00:00Z"}}"#,
-        serde_json::to_string(&inner).unwrap()
-    );
+    let docker = docker_line(&inner);
     for (f, line) in [(Format::Docker, &docker), (Format::Auto, &docker), (Format::Raw, &inner), (Format::Json, &inner)]
     {
         let out = format_idempotent(f, line.as_bytes());
@@ -965,10 +967,7 @@ fn fuzz_a_blank_value_is_judged_the_same_decoded_and_escaped() {
     // decoded value was the newline: blank, left alone. Read raw on the second pass (the
     // escape had been redacted), the value was the two bytes `\n` and became `[REDACTED]`.
     let inner = "token=x\",\"password\":\"p\\\"w\",\"id_token\":\"\n";
-    let docker = format!(
-        r#"{{"log":{},"stream":"stdout","time":"2024-05-01T10:00:00Z"}}"#,
-        serde_json::to_string(inner).unwrap()
-    );
+    let docker = docker_line(inner);
     for f in [Format::Docker, Format::Auto] {
         let out = format_idempotent(f, docker.as_bytes());
         assert!(contains(&out, br#"id_token\":\"\n""#), "{f}: {}", out.escape_ascii());

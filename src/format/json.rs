@@ -149,27 +149,7 @@ pub(crate) fn value_end(b: &[u8], i: usize, depth: usize) -> Option<usize> {
                 }
             }
         }
-        Kind::Object => {
-            let mut j = ws(b, i + 1);
-            if b.get(j) == Some(&b'}') {
-                return Some(j + 1);
-            }
-            loop {
-                if b.get(j) != Some(&b'"') {
-                    return None;
-                }
-                j = ws(b, string_end(b, j)?);
-                if b.get(j) != Some(&b':') {
-                    return None;
-                }
-                j = ws(b, value_end(b, ws(b, j + 1), depth + 1)?);
-                match b.get(j)? {
-                    b',' => j = ws(b, j + 1),
-                    b'}' => return Some(j + 1),
-                    _ => return None,
-                }
-            }
-        }
+        Kind::Object => members_end(b, i, depth, |_, _| {}),
     }
 }
 
@@ -179,41 +159,41 @@ pub(crate) fn is_object(b: &[u8]) -> bool {
     b.get(i) == Some(&b'{') && value_end(b, i, 0).is_some_and(|e| ws(b, e) == b.len())
 }
 
+/// End (after the `}`) of the object whose `{` is at `i`, handing each member to `f` as (key
+/// inside its quotes, value) byte ranges; `None` if it is not valid JSON.
+fn members_end(b: &[u8], i: usize, depth: usize, mut f: impl FnMut(Range<usize>, Range<usize>)) -> Option<usize> {
+    let mut j = ws(b, i + 1);
+    if b.get(j) == Some(&b'}') {
+        return Some(j + 1);
+    }
+    loop {
+        if b.get(j) != Some(&b'"') {
+            return None;
+        }
+        let kend = string_end(b, j)?;
+        let key = j + 1..kend - 1;
+        j = ws(b, kend);
+        if b.get(j) != Some(&b':') {
+            return None;
+        }
+        let vstart = ws(b, j + 1);
+        let vend = value_end(b, vstart, depth + 1)?;
+        f(key, vstart..vend);
+        j = ws(b, vend);
+        match b.get(j)? {
+            b',' => j = ws(b, j + 1),
+            b'}' => return Some(j + 1),
+            _ => return None,
+        }
+    }
+}
+
 /// [`is_object`] that also hands each top-level member to `f` as (key inside its quotes,
 /// value) byte ranges, in one strict pass. `false` (after some calls to `f`, maybe) exactly
 /// when `is_object(b)` is false.
-pub(crate) fn object_members(b: &[u8], mut f: impl FnMut(Range<usize>, Range<usize>)) -> bool {
-    let walk = |f: &mut dyn FnMut(Range<usize>, Range<usize>)| -> Option<()> {
-        let mut j = ws(b, 0);
-        if b.get(j) != Some(&b'{') {
-            return None;
-        }
-        j = ws(b, j + 1);
-        if b.get(j) == Some(&b'}') {
-            return (ws(b, j + 1) == b.len()).then_some(());
-        }
-        loop {
-            if b.get(j) != Some(&b'"') {
-                return None;
-            }
-            let kend = string_end(b, j)?;
-            let key = j + 1..kend - 1;
-            j = ws(b, kend);
-            if b.get(j) != Some(&b':') {
-                return None;
-            }
-            let vstart = ws(b, j + 1);
-            let vend = value_end(b, vstart, 1)?;
-            f(key, vstart..vend);
-            j = ws(b, vend);
-            match b.get(j)? {
-                b',' => j = ws(b, j + 1),
-                b'}' => return (ws(b, j + 1) == b.len()).then_some(()),
-                _ => return None,
-            }
-        }
-    };
-    walk(&mut f).is_some()
+pub(crate) fn object_members(b: &[u8], f: impl FnMut(Range<usize>, Range<usize>)) -> bool {
+    let i = ws(b, 0);
+    b.get(i) == Some(&b'{') && members_end(b, i, 0, f).is_some_and(|e| ws(b, e) == b.len())
 }
 
 fn hex4(h: &[u8]) -> u32 {
