@@ -15,11 +15,14 @@
 //!
 //! - [`frame`]: a reusable read buffer handing out whole lines; overlong lines are cut into
 //!   windows only outside token runs.
-//! - [`scan`]: one Aho-Corasick pass over the whole buffer for every trigger literal.
-//! - [`jwt`] and [`credential`]: verify a candidate and return borrowed extents.
+//! - [`scan`]: SIMD literal passes (Teddy: folded key words, raw 3-byte anchors) over the
+//!   whole buffer for every trigger literal.
+//! - [`jwt`] and [`credential`]: verify a candidate and return borrowed extents; their byte
+//!   loops (base64 segments, JSON strings, unquoted values) run 16 bytes at a time (`runs`).
 //! - [`rules`]: the compiled rule file; decides, never touches bytes.
 //! - [`redact`](crate::Scrubber): rewrites into a per-thread [`Scratch`].
-//! - [`Scrubber`]: ties them together; [`Scrubbed`] is written with one `write_all` per piece.
+//! - [`Scrubber`]: ties them together; [`Scrubbed`] is written whole, or as one vectored write
+//!   of its pieces when a line changed.
 //!
 //! ## Example
 //!
