@@ -93,13 +93,19 @@ fn is_blank(v: &[u8]) -> bool {
     true
 }
 
+/// The first index at or after `i` that is not a space or tab.
+fn skip_blanks(line: &[u8], mut i: usize) -> usize {
+    while i < line.len() && (line[i] == b' ' || line[i] == b'\t') {
+        i += 1;
+    }
+    i
+}
+
 /// Skips one separator after an auth scheme: spaces/tabs, `%20` or a single `+`.
 /// Returns the position after it and whether it was URL-encoded, or `None`.
 fn scheme_separator(line: &[u8], mut i: usize) -> Option<(usize, bool)> {
     let start = i;
-    while i < line.len() && (line[i] == b' ' || line[i] == b'\t') {
-        i += 1;
-    }
+    i = skip_blanks(line, i);
     if i > start {
         return Some((i, false));
     }
@@ -217,9 +223,7 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
     if let Some((_, after)) = key_quote {
         i = after;
     }
-    while i < line.len() && (line[i] == b' ' || line[i] == b'\t') {
-        i += 1;
-    }
+    i = skip_blanks(line, i);
     let mut url = false;
     match line.get(i)? {
         b'=' if line.get(i + 1) == Some(&b'>') => i += 2,
@@ -231,9 +235,7 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
         _ => return None,
     }
     if !url {
-        while i < line.len() && (line[i] == b' ' || line[i] == b'\t') {
-            i += 1;
-        }
+        i = skip_blanks(line, i);
     }
     if i >= line.len() {
         return None;
@@ -249,14 +251,12 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
             k -= 1;
         }
         let key_opened = line[..k].ends_with(&line[i..vstart]);
-        if key_quote.is_none() && key_opened && matches!(q, Quote::Double | Quote::Single | Quote::EscapedDouble) {
-            let mut j = vstart;
-            while j < line.len() && (line[j] == b' ' || line[j] == b'\t') {
-                j += 1;
-            }
-            if matches!(line.get(j), Some(b':' | b'=')) {
-                return key_value(line, key.start..i);
-            }
+        if key_quote.is_none()
+            && key_opened
+            && matches!(q, Quote::Double | Quote::Single | Quote::EscapedDouble)
+            && matches!(line.get(skip_blanks(line, vstart)), Some(b':' | b'='))
+        {
+            return key_value(line, key.start..i);
         }
         let end = quoted_end(line, vstart, q);
         let v = &line[vstart..end];

@@ -151,13 +151,8 @@ fn decode_header_with(seg: &[u8], buf: &mut Vec<u8>, members: &mut Vec<crate::re
     if *first != b'{' {
         return None;
     }
-    members.clear();
-    let header = if crate::format::object_members(buf, |key, value| members.push(crate::redact::Member { key, value }))
-    {
-        header_fields(buf, members)?
-    } else {
-        header_by_serde(buf)?
-    };
+    let header =
+        if crate::redact::strict_members(buf, members) { header_fields(buf, members)? } else { header_by_serde(buf)? };
     header.alg.is_some().then_some(header)
 }
 

@@ -249,7 +249,7 @@ impl Redactor {
     /// The decoded JSON is validated and split into members in one pass
     /// (`format::object_members`: the strict RFC 8259 grammar `serde_json` applies, checked
     /// against it by property tests; no allocation; `serde_json` itself only for text nested
-    /// deeper than that walk goes), then rewritten member by member: kept members are copied as raw bytes, the others are
+    /// deeper than that walk goes). Kept members are then copied as raw bytes, the others
     /// rewritten. Nothing is built as a `serde_json::Value`; on a token-heavy corpus that map
     /// and its re-serialisation were a third of the scrubbing time, and validating through
     /// `serde_json` another 12%.
@@ -276,12 +276,11 @@ impl Redactor {
             crate::b64::decode(p, dec)
         };
         let members = &mut *buf.members;
-        members.clear();
-        // One strict pass validates and splits (`format::object_members`, the grammar of
-        // `is_object`). It recurses and stops at `MAX_DEPTH`; `serde_json` skips ignored values
-        // without a depth limit, so deeper payloads (rare, hostile) take the slow check.
+        // One strict pass validates and splits. It recurses and stops at `MAX_DEPTH`;
+        // `serde_json` skips ignored values without a depth limit, so deeper payloads (rare,
+        // hostile) take the slow check.
         let valid = decoded
-            && (crate::format::object_members(dec, |key, value| members.push(Member { key, value }))
+            && (strict_members(dec, members)
                 || (serde_json::from_slice::<serde::de::IgnoredAny>(dec).is_ok()
                     && dec.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
                     && object_members(dec, members)));
@@ -334,14 +333,11 @@ impl Redactor {
             let already = || {
                 // Markers and pseudonyms are ASCII, so an escape-free string is compared as its
                 // bytes; a mask's shape is judged on the decoded text (as it was made from it).
-                let inner = value.get(1..value.len().saturating_sub(1)).unwrap_or_default();
-                let plain = !matches!(action, Action::Mask(_))
-                    && crate::runs::run_end(inner, 0, crate::runs::Class::JsonPlain) == inner.len();
+                let bytes = if matches!(action, Action::Mask(_)) { None } else { escape_free(value) };
                 is_string
-                    && if plain {
-                        self.is_scrubbed(inner, action)
-                    } else {
-                        string_value().is_some_and(|v| self.is_scrubbed(v.as_bytes(), action))
+                    && match bytes {
+                        Some(inner) => self.is_scrubbed(inner, action),
+                        None => string_value().is_some_and(|v| self.is_scrubbed(v.as_bytes(), action)),
                     }
             };
             match action {
@@ -406,13 +402,17 @@ pub(crate) struct Member {
 /// The text of a (validated) JSON string value, quotes included in `value`: borrowed when it
 /// holds no escape. `None` when it is not UTF-8 (as `serde_json` would refuse it).
 pub(crate) fn string_content(value: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
+    match escape_free(value) {
+        Some(inner) => std::str::from_utf8(inner).ok().map(Into::into),
+        None => serde_json::from_slice::<String>(value).ok().map(Into::into),
+    }
+}
+
+/// The bytes between the quotes of a (validated) JSON string value, when they hold no escape.
+fn escape_free(value: &[u8]) -> Option<&[u8]> {
     let inner = value.get(1..value.len().checked_sub(1)?)?;
     // Inside a valid JSON string only `\` stops a `JsonPlain` run.
-    if crate::runs::run_end(inner, 0, crate::runs::Class::JsonPlain) != inner.len() {
-        serde_json::from_slice::<String>(value).ok().map(Into::into)
-    } else {
-        std::str::from_utf8(inner).ok().map(Into::into)
-    }
+    (crate::runs::run_end(inner, 0, crate::runs::Class::JsonPlain) == inner.len()).then_some(inner)
 }
 
 /// A member's key, unescaped when it holds escapes.
@@ -431,8 +431,16 @@ fn member_key<'a>(dec: &'a [u8], m: &Member) -> std::borrow::Cow<'a, str> {
     }
 }
 
-/// Splits an already-validated JSON object into `members` (cleared first). `false` if it is
-/// not an object.
+/// Validates `j` as one JSON object and splits it into `members` (cleared first), in one
+/// strict pass (`format::object_members`, the grammar of `is_object`). `false` if it is not
+/// such an object or is nested deeper than that walk goes.
+pub(crate) fn strict_members(j: &[u8], members: &mut Vec<Member>) -> bool {
+    members.clear();
+    crate::format::object_members(j, |key, value| members.push(Member { key, value }))
+}
+
+/// Splits an already-validated JSON object into `members` (cleared first), at any depth.
+/// `false` if it is not an object.
 pub(crate) fn object_members(j: &[u8], members: &mut Vec<Member>) -> bool {
     members.clear();
     object_members_into(j, members).is_some()
