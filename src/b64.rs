@@ -32,6 +32,20 @@ static VALUE: [u8; 256] = {
     t
 };
 
+/// `text` in the URL-safe alphabet: the `+` and `/` of standard base64 (which some libraries
+/// wrongly emit in JWT segments) mapped to `-` and `_`; borrowed when there are none.
+pub(crate) fn url_alphabet(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !text.iter().any(|&b| b == b'+' || b == b'/') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let map = |b: u8| match b {
+        b'+' => b'-',
+        b'/' => b'_',
+        b => b,
+    };
+    std::borrow::Cow::Owned(text.iter().map(|&b| map(b)).collect())
+}
+
 /// Appends the bytes `text` encodes to `out`; `false` (with `out` in an unspecified state) if
 /// it is not base64url as [`crate::jwt::B64URL`] reads it.
 pub(crate) fn decode(text: &[u8], out: &mut Vec<u8>) -> bool {

@@ -213,12 +213,19 @@ fn open_quote(line: &[u8], i: usize) -> Option<(Quote, usize)> {
     }
 }
 
-/// The value of the key name found at `key` (e.g. the literal `password`).
-///
-/// The name must end the key: the next byte is a closing quote, whitespace or a separator. Any
-/// key *ending* in the name matches (`db_password`), so the left side is not checked.
-pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
-    let mut i = key.end;
+/// Where a value starts after its key ([`after_separator`]).
+struct ValueStart {
+    /// The value's first byte.
+    at: usize,
+    /// The quote that closed the key, and the offset after it.
+    key_quote: Option<(Quote, usize)>,
+    /// The separator was URL-encoded (`%3D`, `%3A`).
+    url: bool,
+}
+
+/// Where the value after a key name ending at `i` starts: past the key's closing quote, the
+/// separator (`=`, `:`, `=>`, `%3D`, `%3A`) and blanks. `None` without a separator or a value.
+fn after_separator(line: &[u8], mut i: usize) -> Option<ValueStart> {
     let key_quote = open_quote(line, i);
     if let Some((_, after)) = key_quote {
         i = after;
@@ -237,9 +244,56 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
     if !url {
         i = skip_blanks(line, i);
     }
-    if i >= line.len() {
+    (i < line.len()).then_some(ValueStart { at: i, key_quote, url })
+}
+
+/// The scalar leaves of a JSON array or object that is the value of a double-quoted key
+/// (`"password":["a","b"]`, `"token":{"access":"…","n":1}`), for [`key_value`]'s `None` on
+/// nested JSON: every string (not the object keys) and every number in it, at any depth.
+/// Returns them and the container's end; `None` when no well-formed JSON container starts
+/// there. `true`, `false` and `null` are not secrets and are left out.
+pub fn nested_values(line: &[u8], key: Range<usize>) -> Option<(Vec<Value>, usize)> {
+    let ValueStart { at: start, key_quote, url } = after_separator(line, key.end)?;
+    if url || !matches!(key_quote, Some((Quote::Double, _))) || !matches!(line[start], b'{' | b'[') {
         return None;
     }
+    let end = crate::format::value_end(line, start, 0)?;
+    let mut out = Vec::new();
+    let mut i = start;
+    while i < end {
+        match line[i] {
+            b'"' => {
+                let after = crate::format::string_end(line, i)?;
+                if line.get(skip_blanks(line, after)) != Some(&b':') {
+                    out.push(Value {
+                        range: i + 1..after - 1,
+                        quote: Quote::Double,
+                        json_number: false,
+                        url_encoded: false,
+                    });
+                }
+                i = after;
+            }
+            b'-' | b'0'..=b'9' => {
+                let mut e = i + 1;
+                while e < end && (line[e].is_ascii_digit() || matches!(line[e], b'.' | b'e' | b'E' | b'+' | b'-')) {
+                    e += 1;
+                }
+                out.push(Value { range: i..e, quote: Quote::None, json_number: true, url_encoded: false });
+                i = e;
+            }
+            _ => i += 1,
+        }
+    }
+    Some((out, end))
+}
+
+/// The value of the key name found at `key` (e.g. the literal `password`).
+///
+/// The name must end the key: the next byte is a closing quote, whitespace or a separator. Any
+/// key *ending* in the name matches (`db_password`), so the left side is not checked.
+pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
+    let ValueStart { at: i, key_quote, url } = after_separator(line, key.end)?;
     if let Some((q, vstart)) = open_quote(line, i) {
         // `"id_token:":"v"`: the separator after the name was inside a quoted key (a quote
         // opens the key word), and this quote closes the key; the value follows the next

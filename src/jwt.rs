@@ -81,16 +81,45 @@ pub struct Header {
 
 /// What a header must look like. Fields borrow from the decoded bytes when they hold no
 /// escapes; a member of another JSON type (`"alg": 1`) fails the whole probe: not a token.
-#[derive(Deserialize)]
+/// A field given twice takes its last value, as `JSON.parse`, Python's `json` and Go's
+/// `encoding/json` do: PyJWT accepts `{"alg":"HS256","kid":"a","kid":"b"}`, so such a token is
+/// live and must be found (a derived `Deserialize` rejects duplicate fields).
+#[derive(Default)]
 struct HeaderProbe<'a> {
-    #[serde(default, borrow)]
     alg: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default, borrow)]
     enc: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default, borrow)]
     kid: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default, borrow)]
     typ: Option<std::borrow::Cow<'a, str>>,
+}
+
+impl<'de> Deserialize<'de> for HeaderProbe<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = HeaderProbe<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JWT header object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut h = HeaderProbe::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let field = match &*key {
+                        "alg" => &mut h.alg,
+                        "enc" => &mut h.enc,
+                        "kid" => &mut h.kid,
+                        "typ" => &mut h.typ,
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *field = map.next_value::<Option<std::borrow::Cow<'de, str>>>()?;
+                }
+                Ok(h)
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 /// A recognised token: byte ranges into the haystack it was parsed from.
@@ -106,7 +135,8 @@ pub struct Token {
     pub header: Header,
 }
 
-/// End of the segment starting at `i`: base64url bytes, then `=` padding.
+/// End of the segment starting at `i`: base64url bytes, then `=` padding (or `%3D`, `%3d`: a
+/// padded token in a URL some encoder escaped whole, as `%2E` for its dots).
 /// With `std_alphabet`, `+` and `/` count too: some libraries wrongly emit standard base64,
 /// and cutting such a payload or signature at its first `+` would leave the rest in clear.
 ///
@@ -115,17 +145,39 @@ pub struct Token {
 /// left glued to the marker that replaces the segment (`REDACTED1`), and scrubbing the output
 /// again would change it (found by `fuzz/` target `scrub_line`).
 #[inline]
-fn segment_end(hay: &[u8], mut i: usize, std_alphabet: bool) -> usize {
+pub(crate) fn segment_end(hay: &[u8], mut i: usize, std_alphabet: bool) -> usize {
     let class = if std_alphabet { Class::B64Any } else { Class::B64Url };
     let alphabet = |b: u8| runs::is_in(class, b);
     loop {
         i = runs::run_end(hay, i, class);
         let pad = i;
-        while i < hay.len() && hay[i] == b'=' {
-            i += 1;
-        }
+        i += pad_len(&hay[i..]);
         if i == pad || !hay.get(i).is_some_and(|&b| alphabet(b)) {
             return i;
+        }
+    }
+}
+
+/// Length of the padding at the start of `s`: `=`, `%3D` or `%3d`, repeated.
+fn pad_len(s: &[u8]) -> usize {
+    let mut n = 0;
+    loop {
+        match &s[n..] {
+            [b'=', ..] => n += 1,
+            [b'%', b'3', b'D' | b'd', ..] => n += 3,
+            _ => return n,
+        }
+    }
+}
+
+/// A segment without its trailing padding (`=`, `%3D`, `%3d`; see [`segment_end`]).
+pub(crate) fn unpadded(seg: &[u8]) -> &[u8] {
+    let mut end = seg.len();
+    loop {
+        match &seg[..end] {
+            [.., b'='] => end -= 1,
+            [.., b'%', b'3', b'D' | b'd'] => end -= 3,
+            _ => return &seg[..end],
         }
     }
 }
@@ -139,12 +191,12 @@ pub fn decode_header(seg: &[u8], buf: &mut Vec<u8>) -> Option<Header> {
 fn decode_header_with(seg: &[u8], buf: &mut Vec<u8>, members: &mut Vec<crate::redact::Member>) -> Option<Header> {
     // Padding is optional, so extra padding (`…J9==` on a header of whole quanta) is ignored
     // rather than making the header undecodable and the token invisible (fail closed).
-    let seg = &seg[..seg.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1)];
+    let seg = unpadded(seg);
     if seg.len() < 12 || seg.len() > MAX_HEADER_B64 {
         return None;
     }
     buf.clear();
-    if !crate::b64::decode(seg, buf) {
+    if !crate::b64::decode(&crate::b64::url_alphabet(seg), buf) {
         return None;
     }
     let first = buf.iter().find(|b| !b.is_ascii_whitespace())?;
@@ -158,23 +210,19 @@ fn decode_header_with(seg: &[u8], buf: &mut Vec<u8>, members: &mut Vec<crate::re
 
 /// The header fields of a JSON object split into `members`, read as `serde_json` reads a
 /// [`HeaderProbe`] (a property test holds the two together): other members are ignored;
-/// each of the four is a string or `null`, once; a key or field value that is not UTF-8 (after
-/// unescaping) fails the whole header.
+/// each of the four is a string or `null`, the last one given wins; a key or field value that
+/// is not UTF-8 (after unescaping) fails the whole header.
 fn header_fields(j: &[u8], members: &[crate::redact::Member]) -> Option<Header> {
     let mut h = Header::default();
-    let mut seen = [false; 4];
     for m in members.iter() {
         let key = crate::redact::string_content(&j[m.key.start - 1..m.key.end + 1])?;
-        let (slot, field) = match &*key {
-            "alg" => (0, &mut h.alg),
-            "enc" => (1, &mut h.enc),
-            "kid" => (2, &mut h.kid),
-            "typ" => (3, &mut h.typ),
+        let field = match &*key {
+            "alg" => &mut h.alg,
+            "enc" => &mut h.enc,
+            "kid" => &mut h.kid,
+            "typ" => &mut h.typ,
             _ => continue,
         };
-        if std::mem::replace(&mut seen[slot], true) {
-            return None; // serde: duplicate field
-        }
         let v = &j[m.value.clone()];
         *field = match v.first() {
             Some(b'n') => None,
@@ -212,7 +260,9 @@ const PROBE_B64: usize = 256;
 /// syntax error.
 fn json_object_prefix(prefix: &[u8], buf: &mut Vec<u8>) -> bool {
     buf.clear();
-    if !crate::b64::decode(prefix, buf) || buf.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if !crate::b64::decode(&crate::b64::url_alphabet(prefix), buf)
+        || buf.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{')
+    {
         return false;
     }
     match serde_json::from_slice::<serde::de::IgnoredAny>(buf) {
@@ -279,7 +329,7 @@ pub fn parse_at_cached(hay: &[u8], at: usize, scratch: &mut Vec<u8>, headers: &m
     // of a JSON object. A run of `eyJ…` that is not a header fails there, after a few hundred
     // bytes, instead of costing a 64 KiB scan and decode per `eyJ` (SECURITY.md, known issue 1).
     let probe_limit = hay.len().min(at + PROBE_B64);
-    if segment_end(&hay[..probe_limit], at, false) == at + PROBE_B64
+    if segment_end(&hay[..probe_limit], at, true) == at + PROBE_B64
         && !json_object_prefix(&hay[at..probe_limit], scratch)
     {
         return None;
@@ -287,7 +337,7 @@ pub fn parse_at_cached(hay: &[u8], at: usize, scratch: &mut Vec<u8>, headers: &m
     // A header longer than `MAX_HEADER_B64` is rejected anyway: scan no further than that (and
     // its padding), so each `eyJ` in a long run of them costs at most that, not the whole run.
     let limit = hay.len().min(at + MAX_HEADER_B64 + 3);
-    let head_end = segment_end(&hay[..limit], at, false);
+    let head_end = segment_end(&hay[..limit], at, true);
     if head_end - at > MAX_HEADER_B64 || dot_len(hay, head_end) == 0 {
         return None;
     }
@@ -480,6 +530,26 @@ mod tests {
         for s in ["1.2.3", "eyJ.foo.bar", "example.com.au", "file.tar.gz", "eyJhbGciOiJub25lIn0"] {
             assert!(parse_at(s.as_bytes(), 0, &mut Vec::new()).is_none(), "{s}");
         }
+    }
+
+    #[test]
+    fn duplicate_header_fields_take_their_last_value() {
+        // PyJWT (Python's `json`) accepts these headers: the tokens are live.
+        for (h, alg, kid) in [
+            (r#"{"alg":"HS256","alg":"RS256"}"#, "RS256", None),
+            (r#"{"alg":"HS256","kid":"a","kid":"b"}"#, "HS256", Some("b")),
+            (r#"{"typ":"JWT","typ":"JWT","alg":"ES256"}"#, "ES256", None),
+            (r#"{"alg":null,"alg":"none"}"#, "none", None),
+        ] {
+            let t = tok(h, "cGF5.c2ln");
+            let parsed = parse_at(t.as_bytes(), 0, &mut Vec::new()).unwrap_or_else(|| panic!("{h}"));
+            assert_eq!(parsed.header.alg.as_deref(), Some(alg), "{h}");
+            assert_eq!(parsed.header.kid.as_deref(), kid, "{h}");
+            assert_eq!(parsed.span, 0..t.len(), "{h}");
+        }
+        // The last value decides: a header whose last `alg` is null has none.
+        let t = tok(r#"{"alg":"HS256","alg":null}"#, "cGF5.c2ln");
+        assert!(parse_at(t.as_bytes(), 0, &mut Vec::new()).is_none());
     }
 
     #[test]

@@ -253,28 +253,26 @@ impl Redactor {
     /// rewritten. Nothing is built as a `serde_json::Value`; on a token-heavy corpus that map
     /// and its re-serialisation were a third of the scrubbing time, and validating through
     /// `serde_json` another 12%.
-    fn payload(&self, p: &[u8], buf: &mut PayloadBufs<'_>, out: &mut Vec<u8>, mut info: Option<&mut ClaimInfo>) -> u64 {
-        if p.is_empty() {
+    fn payload(
+        &self,
+        seg: &[u8],
+        buf: &mut PayloadBufs<'_>,
+        out: &mut Vec<u8>,
+        mut info: Option<&mut ClaimInfo>,
+    ) -> u64 {
+        if seg.is_empty() {
             return 0; // detached payload (RFC 7515 appendix F)
         }
         let sig = self.rules.signature_marker.as_bytes();
         let (dec, json) = (&mut *buf.decoded, &mut *buf.json);
         dec.clear();
+        // Decoded without its padding (optional in base64url; `%3D`, in a URL-encoded token,
+        // would not decode); an unchanged segment is written back as it came, padding and all.
+        let p = crate::jwt::unpadded(seg);
         let plain = crate::runs::run_end(p, 0, crate::runs::Class::B64Url) == p.len();
-        let decoded = if !plain && p.iter().any(|&b| b == b'+' || b == b'/') {
-            // Standard-alphabet payload (see `jwt`): decode it the same way.
-            let url: Vec<u8> = p
-                .iter()
-                .map(|&b| match b {
-                    b'+' => b'-',
-                    b'/' => b'_',
-                    b => b,
-                })
-                .collect();
-            crate::b64::decode(&url, dec)
-        } else {
-            crate::b64::decode(p, dec)
-        };
+        // A standard-alphabet payload (see `jwt`) is decoded the same way.
+        let decoded =
+            if plain { crate::b64::decode(p, dec) } else { crate::b64::decode(&crate::b64::url_alphabet(p), dec) };
         let members = &mut *buf.members;
         // One strict pass validates and splits. It recurses and stops at `MAX_DEPTH`;
         // `serde_json` skips ignored values without a depth limit, so deeper payloads (rare,
@@ -285,11 +283,11 @@ impl Redactor {
                     && dec.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
                     && object_members(dec, members)));
         if !valid {
-            if p != sig {
+            if seg != sig {
                 out.extend_from_slice(sig);
                 return 1;
             }
-            out.extend_from_slice(p);
+            out.extend_from_slice(seg);
             return 0;
         }
         let marker = self.rules.redacted_marker.as_bytes();
@@ -371,7 +369,7 @@ impl Redactor {
         }
         json.push(b'}');
         if changed == 0 {
-            out.extend_from_slice(p);
+            out.extend_from_slice(seg);
         } else {
             crate::b64::encode_extend(json, out);
         }

@@ -500,7 +500,9 @@ impl Scrubber {
     fn plausible(&self, hay: &[u8], c: &Candidate) -> bool {
         let next = hay.get(c.end).copied();
         self.scanner.triggers_of(c).iter().any(|t| match t {
-            Trigger::JwtStart => next.is_some_and(|b| jwt::is_b64url(b) || b == b'.' || b == b'=' || b == b'%'),
+            Trigger::JwtStart => {
+                next.is_some_and(|b| jwt::is_b64url(b) || matches!(b, b'.' | b'=' | b'%' | b'+' | b'/'))
+            }
             Trigger::Bearer | Trigger::Basic => matches!(next, Some(b' ' | b'\t' | b'%' | b'+')),
             Trigger::Key(_) => matches!(next, Some(b'"' | b'\'' | b'\\' | b'%' | b'=' | b':' | b' ' | b'\t')),
             Trigger::Pattern(_) => true,
@@ -626,10 +628,9 @@ impl Scrubber {
                     let run = if run_known.contains(&c.start) {
                         run_known.end
                     } else {
-                        let end = line[c.start..]
-                            .iter()
-                            .position(|&b| !jwt::is_b64url(b))
-                            .map_or(line.len(), |n| c.start + n);
+                        // Where every header starting in this segment ends (padding and the
+                        // standard alphabet included, as `jwt::parse_at` reads headers).
+                        let end = jwt::segment_end(line, c.start, true);
                         run_known = c.start..end;
                         end
                     };
@@ -678,7 +679,13 @@ impl Scrubber {
                 self.value_edit(line, &v, kind, action, rule, scratch)
             }
             Trigger::Key(g) => {
-                let v = credential::key_value(line, c.start..c.end)?;
+                let v = credential::key_value(line, c.start..c.end);
+                // A JSON array or object as the value: each of its strings and numbers is the
+                // key's secret (`"password":["a","b"]`, `"token":{"access":"…"}`).
+                let nested = if v.is_none() { credential::nested_values(line, c.start..c.end) } else { None };
+                if v.is_none() && nested.is_none() {
+                    return None;
+                }
                 let group = &self.red.rules.secret_keys[g as usize];
                 // The whole key (`id_token`, not the literal `token`), named only when recorded.
                 // At most 32 bytes of `[A-Za-z0-9_-]` before the literal, never a `.` (a token or a
@@ -694,6 +701,19 @@ impl Scrubber {
                     kstart = c.start;
                 }
                 let rule = RuleName::Key(kstart..c.end);
+                let v = match (v, nested) {
+                    (Some(v), _) => v,
+                    (None, Some((leaves, end))) => {
+                        let mut found = false;
+                        for leaf in &leaves {
+                            found |= self
+                                .value_edit(line, leaf, FindingKind::SecretKey, group.action, rule.clone(), scratch)
+                                .is_some();
+                        }
+                        return found.then_some(end);
+                    }
+                    (None, None) => return None,
+                };
                 let authorization =
                     line[kstart..c.end].len() >= 13 && line[c.end - 13..c.end].eq_ignore_ascii_case(b"authorization");
                 if let Some((scheme, cred)) = credential::split_scheme(line, &v, authorization) {

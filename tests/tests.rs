@@ -7,6 +7,7 @@
 //! - `corpus`: the shared loghub logs come out byte-identical.
 //! - `prop`: property tests against a line-by-line oracle.
 //! - `regression`: `r<issue>_<what>` tests.
+//! - `shapes`: token and secret shapes found by a black-box sweep.
 
 #![allow(unreachable_pub)]
 
@@ -20,3 +21,4 @@ mod mint;
 mod prop;
 mod regression;
 mod rule_actions;
+mod shapes;

@@ -385,6 +385,9 @@ struct Walk<'w> {
     text: &'w [u8],
     /// A Docker json-file line: the top-level `log` string is a message (see `docker`).
     docker: bool,
+    /// Inside the array or object value of a secret key: that key (decoded). Every string and
+    /// number in it is the key's secret (`"password":["a","b"]`), as the core reads it.
+    secret: Option<Vec<u8>>,
 }
 
 /// Scrubs one JSON object (validated by the caller with [`is_object`]) member by member (see
@@ -409,6 +412,7 @@ pub(crate) fn scrub_object(
         map: Vec::new(),
         text,
         docker,
+        secret: None,
     };
     let i = ws(text, 0);
     let end = walk_value(ctx, work, &mut w, i, 0, None)?;
@@ -432,6 +436,27 @@ pub(crate) fn scrub_object(
 /// Walks the value at `i`; `key` is the member key's range in `w.keys` when the value is a
 /// member's. Returns the value's end.
 fn walk_value(
+    ctx: &Ctx<'_>,
+    work: &mut Work,
+    w: &mut Walk<'_>,
+    i: usize,
+    depth: usize,
+    key: Option<Range<usize>>,
+) -> Option<usize> {
+    let enters = w.secret.is_none()
+        && matches!(w.text.get(i), Some(b'{' | b'['))
+        && key.as_ref().is_some_and(|k| ctx.is_secret_key(&w.keys[k.clone()]));
+    if !enters {
+        return walk_member_value(ctx, work, w, i, depth, key);
+    }
+    w.secret = key.as_ref().map(|k| w.keys[k.clone()].to_vec());
+    let end = walk_member_value(ctx, work, w, i, depth, key);
+    w.secret = None;
+    end
+}
+
+/// [`walk_value`] once the secret-container context is set.
+fn walk_member_value(
     ctx: &Ctx<'_>,
     work: &mut Work,
     w: &mut Walk<'_>,
@@ -532,10 +557,8 @@ fn walk_value(
         }
         Kind::String | Kind::Number => {
             let end = value_end(b, i, depth)?;
-            let secret_key = key.as_ref().is_some_and(|k| ctx.is_secret_key(&w.keys[k.clone()]));
-            if secret_key {
-                let k = key.expect("checked above");
-                let key_bytes = w.keys[k].to_vec();
+            let own = key.filter(|k| ctx.is_secret_key(&w.keys[k.clone()])).map(|k| w.keys[k].to_vec());
+            if let Some(key_bytes) = own.or_else(|| w.secret.clone()) {
                 if let Some(rep) = work.secret_member(ctx, &key_bytes, &b[i..end], kind == Kind::String, i) {
                     let start = w.repl.len();
                     w.repl.extend_from_slice(&rep);

@@ -107,7 +107,7 @@ mod logfmt;
 
 /// Strict checks that bytes are one JSON object (the token path validates payloads and
 /// headers with them).
-pub(crate) use json::object_members;
+pub(crate) use json::{object_members, string_end, value_end};
 
 use std::borrow::Cow;
 use std::fmt;

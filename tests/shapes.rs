@@ -1,0 +1,159 @@
+//! Token and secret shapes a black-box sweep found passing unchanged (2026-12-06), each now
+//! redacted. Tokens are minted here at test time; none is stored in the repository.
+//!
+//! - a JWS whose header is standard base64 holding `+` or `/` (a `jku` URL with `?`, `&`, `~`);
+//! - a header that repeats a member (`kid` twice): JSON parsers keep the last, so PyJWT and
+//!   others accept the token;
+//! - a padded token percent-encoded whole (`%3D` padding, `%2E` dots) in a query string;
+//! - a secret key whose JSON value is an array or an object.
+
+use b64::Engine as _;
+use b64::engine::general_purpose::STANDARD_NO_PAD;
+
+use crate::mint;
+use crate::util::{self, Sandbox, contains, show};
+
+/// The signature of a compact token (its last segment).
+fn signature(token: &str) -> &str {
+    token.rsplit('.').next().expect("a segment")
+}
+
+/// A line with a bare token must lose the token's signature and the payload's secret, and keep
+/// the words around it.
+fn assert_bare_token_scrubbed(token: &str, secret: &str) {
+    let line = format!("login ok token {token} for user");
+    let got = util::scrub_line(line.as_bytes());
+    let why = format!("\ninput: {line}\ngot:   {}", show(&got));
+    assert!(got.starts_with(b"login ok token ") && got.ends_with(b" for user"), "context kept{why}");
+    assert!(!contains(&got, signature(token).as_bytes()), "signature gone{why}");
+    assert!(!contains(&got, secret.as_bytes()), "payload secret gone{why}");
+    // The decoded payload must not hold it either.
+    let payload = String::from_utf8_lossy(&got).split('.').nth(1).map(str::to_owned).unwrap_or_default();
+    let decoded = mint::unb64url(&payload).unwrap_or_default();
+    assert!(!contains(&decoded, secret.as_bytes()), "decoded payload secret gone{why}");
+}
+
+fn payload(secret: &str) -> String {
+    serde_json::json!({"sub": secret, "email": format!("{secret}@example.com"), "exp": mint::now() + 3600}).to_string()
+}
+
+#[test]
+fn standard_base64_header_with_plus_or_slash_is_a_token() {
+    // Look for a kid that makes the standard encoding of the header hold `+` or `/`.
+    let (header_b64, header) = (0..1000)
+        .map(|_| {
+            format!(
+                r#"{{"alg":"HS256","typ":"JWT","jku":"https://keys.example/jwks?x=1&y=2~z","kid":"{}"}}"#,
+                mint::alnum(7)
+            )
+        })
+        .map(|h| (STANDARD_NO_PAD.encode(&h), h))
+        .find(|(e, _)| e.contains('+') || e.contains('/'))
+        .expect("some kid gives a + or / in 1000 tries");
+    assert!(header.starts_with('{'));
+    let secret = format!("user{}", mint::hex(10));
+    let signing_input = format!("{header_b64}.{}", STANDARD_NO_PAD.encode(payload(&secret)));
+    // A real HMAC-SHA256 signature from jsonwebtoken's signer (its input differs: only the
+    // signature's shape matters here).
+    let sig = mint::hs256_raw(header.as_bytes(), signing_input.as_bytes());
+    let token = format!("{signing_input}.{}", signature(&sig));
+    assert_bare_token_scrubbed(&token, &secret);
+}
+
+#[test]
+fn header_with_a_repeated_member_is_a_token() {
+    for header in [
+        format!(r#"{{"alg":"HS256","kid":"{}","kid":"{}"}}"#, mint::hex(4), mint::hex(4)),
+        r#"{"alg":"HS256","typ":"JWT","typ":"JWT"}"#.to_owned(),
+        r#"{"alg":"none","alg":"HS256"}"#.to_owned(),
+    ] {
+        let secret = format!("user{}", mint::hex(10));
+        let token = mint::hs256_raw(header.as_bytes(), payload(&secret).as_bytes());
+        assert_bare_token_scrubbed(&token, &secret);
+    }
+}
+
+#[test]
+fn percent_encoded_padded_token_in_a_query_is_redacted() {
+    // Header and payload lengths chosen so both segments carry `=` padding.
+    let secret = format!("user{}", mint::hex(10));
+    let mut p = payload(&secret);
+    while p.len() % 3 == 0 {
+        p.push(' ');
+    }
+    let header = r#"{"alg":"HS256","typ":"JWT"} "#; // 28 bytes: one `=` of padding
+    let token = mint::hs256_raw(header.as_bytes(), p.as_bytes());
+    let pad = |s: &str| {
+        let n = (4 - s.len() % 4) % 4;
+        format!("{s}{}", "%3D".repeat(n))
+    };
+    let parts: Vec<&str> = token.split('.').collect();
+    let encoded = format!("{}%2E{}%2E{}", pad(parts[0]), pad(parts[1]), parts[2]);
+    assert!(encoded.matches("%3D").count() >= 2, "{encoded}");
+    let line = format!("GET /callback?state=s1&x={encoded}&lang=en HTTP/1.1");
+    let got = util::scrub_line(line.as_bytes());
+    let why = format!("\ninput: {line}\ngot:   {}", show(&got));
+    assert!(got.starts_with(b"GET /callback?state=s1&x=") && got.ends_with(b"&lang=en HTTP/1.1"), "context{why}");
+    assert!(!contains(&got, parts[2].as_bytes()), "signature gone{why}");
+    let text = String::from_utf8_lossy(&got).into_owned();
+    let out_payload = text.split('.').nth(1).unwrap_or_default();
+    let decoded = mint::unb64url(out_payload).unwrap_or_default();
+    assert!(!decoded.is_empty() && !contains(&decoded, secret.as_bytes()), "payload rewritten{why}");
+    // Scrubbing again changes nothing.
+    assert_eq!(util::scrub_line(&got), got, "idempotent{why}");
+}
+
+/// The JSON lines of the nested-value tests, with their secrets.
+fn nested_lines() -> Vec<(String, Vec<String>)> {
+    let (a, b, c, d) = (mint::alnum(12), mint::alnum(12), mint::alnum(16), mint::hex(9));
+    let n: u64 = 100_000_000 + u64::from_str_radix(&mint::hex(6), 16).expect("hex");
+    vec![
+        (format!(r#"{{"user":"bob","password":["{a}","{b}"],"ok":true}}"#), vec![a.clone(), b.clone()]),
+        (
+            format!(r#"{{"client_secret":{{"value":"{c}","version":{n},"rotated":false}},"level":"info"}}"#),
+            vec![c.clone(), n.to_string()],
+        ),
+        (format!(r#"{{"auth":{{"token":{{"access":"{d}","kinds":["a{d}"]}}}}}}"#), vec![d.clone()]),
+    ]
+}
+
+#[test]
+fn secret_key_with_an_array_or_object_value_is_redacted() {
+    for (line, secrets) in nested_lines() {
+        let got = util::scrub_line(line.as_bytes());
+        let why = format!("\ninput: {line}\ngot:   {}", show(&got));
+        for s in &secrets {
+            assert!(!contains(&got, s.as_bytes()), "{s} gone{why}");
+        }
+        // Still JSON, same shape: only leaves changed.
+        let v: serde_json::Value = serde_json::from_slice(&got).unwrap_or_else(|e| panic!("JSON ({e}){why}"));
+        let before: serde_json::Value = serde_json::from_str(&line).expect("test line is JSON");
+        assert_eq!(v.as_object().map(|o| o.len()), before.as_object().map(|o| o.len()), "{why}");
+        assert_eq!(util::scrub_line(&got), got, "idempotent{why}");
+    }
+    // Booleans, nulls and empty containers are no secret: unchanged.
+    for line in [r#"{"password":[]}"#, r#"{"password":[null,true]}"#, r#"{"token":{}}"#] {
+        assert_eq!(util::scrub_line(line.as_bytes()), line.as_bytes(), "{line}");
+    }
+}
+
+#[test]
+fn secret_key_with_an_array_or_object_value_is_redacted_by_the_json_walk() {
+    // A `\\` in the line makes the format layer walk the object member by member (the core
+    // alone handles the lines above); both must agree.
+    let sandbox = Sandbox::new();
+    for (line, secrets) in nested_lines() {
+        let line = line.replacen('{', r#"{"path":"C:\\temp","#, 1);
+        for format in ["auto", "json"] {
+            let run = sandbox.run(["--format", format], format!("{line}\n").as_bytes());
+            assert_eq!(run.code(), Some(0), "{}", run.description);
+            let got = run.stdout();
+            let why = format!("\n--format {format}\ninput: {line}\ngot:   {}", show(got));
+            for s in &secrets {
+                assert!(!contains(got, s.as_bytes()), "{s} gone{why}");
+            }
+            assert!(contains(got, br#""path":"C:\\temp""#), "rest kept{why}");
+            serde_json::from_slice::<serde_json::Value>(got).unwrap_or_else(|e| panic!("JSON ({e}){why}"));
+        }
+    }
+}
