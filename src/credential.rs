@@ -288,6 +288,21 @@ pub fn nested_values(line: &[u8], key: Range<usize>) -> Option<(Vec<Value>, usiz
     Some((out, end))
 }
 
+/// The range of a JSON string value's content after a member key ending at `i`
+/// (`: "…"`); `None` for any other value or an unterminated string.
+pub fn string_member_value(line: &[u8], i: usize) -> Option<Range<usize>> {
+    let i = i + line.get(i..)?.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    if line.get(i) != Some(&b':') {
+        return None;
+    }
+    let i = i + 1 + line[i + 1..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+    if line.get(i) != Some(&b'"') {
+        return None;
+    }
+    let end = memchr::memchr(b'"', &line[i + 1..])?;
+    Some(i + 1..i + 1 + end)
+}
+
 /// The value of the key name found at `key` (e.g. the literal `password`).
 ///
 /// The name must end the key: the next byte is a closing quote, whitespace or a separator. Any

@@ -187,8 +187,22 @@ pub fn decode_header(seg: &[u8], buf: &mut Vec<u8>) -> Option<Header> {
     decode_header_with(seg, buf, &mut Vec::new())
 }
 
+/// Decodes the `protected` header of a JWS or JWE JSON serialization (RFC 7515 §7.2, RFC 7516
+/// §7.2): a JSON object with a string `alg` or `enc` (a JWE's `alg` may sit in a per-recipient
+/// header instead).
+pub fn decode_protected(seg: &[u8], buf: &mut Vec<u8>) -> Option<Header> {
+    let header = decode_object(seg, buf, &mut Vec::new())?;
+    (header.alg.is_some() || header.enc.is_some()).then_some(header)
+}
+
 /// [`decode_header`] with a reusable buffer for the object's members.
 fn decode_header_with(seg: &[u8], buf: &mut Vec<u8>, members: &mut Vec<crate::redact::Member>) -> Option<Header> {
+    let header = decode_object(seg, buf, members)?;
+    header.alg.is_some().then_some(header)
+}
+
+/// A header segment decoded to its fields, if it is a JSON object.
+fn decode_object(seg: &[u8], buf: &mut Vec<u8>, members: &mut Vec<crate::redact::Member>) -> Option<Header> {
     // Padding is optional, so extra padding (`…J9==` on a header of whole quanta) is ignored
     // rather than making the header undecodable and the token invisible (fail closed).
     let seg = unpadded(seg);
@@ -203,9 +217,7 @@ fn decode_header_with(seg: &[u8], buf: &mut Vec<u8>, members: &mut Vec<crate::re
     if *first != b'{' {
         return None;
     }
-    let header =
-        if crate::redact::strict_members(buf, members) { header_fields(buf, members)? } else { header_by_serde(buf)? };
-    header.alg.is_some().then_some(header)
+    if crate::redact::strict_members(buf, members) { header_fields(buf, members) } else { header_by_serde(buf) }
 }
 
 /// The header fields of a JSON object split into `members`, read as `serde_json` reads a

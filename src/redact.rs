@@ -253,7 +253,7 @@ impl Redactor {
     /// rewritten. Nothing is built as a `serde_json::Value`; on a token-heavy corpus that map
     /// and its re-serialisation were a third of the scrubbing time, and validating through
     /// `serde_json` another 12%.
-    fn payload(
+    pub(crate) fn payload(
         &self,
         seg: &[u8],
         buf: &mut PayloadBufs<'_>,

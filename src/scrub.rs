@@ -236,6 +236,9 @@ pub struct Scratch {
     touched_end: bool,
     /// The same, for the line being rewritten.
     touched_end_line: bool,
+    /// The line holds the `protected` header of a JWS (`Some(false)`) or JWE (`Some(true)`) JSON
+    /// serialization (see `Scrubber::serialized_into`).
+    serialized: Option<bool>,
     /// A rewritten JWT payload before encoding.
     json: Vec<u8>,
     /// Recently rewritten tokens.
@@ -571,6 +574,7 @@ impl Scrubber {
         scratch.found.clear();
         scratch.repl.clear();
         scratch.touched_end_line = false;
+        scratch.serialized = None;
         let npat = self.red.rules.patterns.len();
         scratch.pattern_marks.clear();
         scratch.pattern_marks.resize(npat, false);
@@ -625,6 +629,9 @@ impl Scrubber {
                     break;
                 }
                 if t == Trigger::JwtStart {
+                    if scratch.serialized.is_none() {
+                        scratch.serialized = self.protected_member(line, c.start, scratch);
+                    }
                     let run = if run_known.contains(&c.start) {
                         run_known.end
                     } else {
@@ -642,6 +649,9 @@ impl Scrubber {
         }
         scratch.line_lower = lower;
         scratch.lower = buf_lower;
+        if let Some(jwe) = scratch.serialized {
+            self.serialized_into(line, jwe, scratch);
+        }
         if scratch.pattern_marks.iter().any(|&m| m) {
             self.patterns_into(line, scratch);
         }
@@ -865,6 +875,69 @@ impl Scrubber {
         // the line stays borrowed and unchanged.
         if scratch.repl[repl.clone()] != line[range.clone()] {
             scratch.edits.push(Edit { range, repl });
+        }
+    }
+
+    /// Whether the JWT start at `at` (not a compact token) is the value of a `"protected"` member
+    /// whose header is a JWT header: a JWS or JWE in JSON serialization (RFC 7515 §7.2, RFC 7516
+    /// §7.2, general or flattened). Returns whether it is a JWE's (`enc` in the header).
+    fn protected_member(&self, line: &[u8], at: usize, scratch: &mut Scratch) -> Option<bool> {
+        let before = line[..at].strip_suffix(b"\"")?;
+        let before = before.trim_ascii_end().strip_suffix(b":")?.trim_ascii_end();
+        if !before.ends_with(b"\"protected\"") {
+            return None;
+        }
+        let end = jwt::segment_end(line, at, true);
+        if line.get(end) != Some(&b'"') {
+            return None;
+        }
+        let header = jwt::decode_protected(&line[at..end], &mut scratch.tmp)?;
+        Some(header.enc.is_some())
+    }
+
+    /// Rewrites the members of a JSON-serialized JWS or JWE on this line (its `protected` header
+    /// was seen, `jwe` tells which), as the compact form's segments are: a JWS's `"payload"`
+    /// claim by claim (its `"signature"` is a secret key already), a JWE's `"encrypted_key"`,
+    /// `"iv"`, `"ciphertext"` and `"tag"` replaced by the signature marker. Any such member on
+    /// the line counts, before or after the header, outside earlier findings; a value that is
+    /// not a plain JSON string of base64url is left alone.
+    fn serialized_into(&self, line: &[u8], jwe: bool, scratch: &mut Scratch) {
+        const JWS: [&[u8]; 1] = [b"\"payload\""];
+        const JWE: [&[u8]; 4] = [b"\"encrypted_key\"", b"\"iv\"", b"\"ciphertext\"", b"\"tag\""];
+        let had = scratch.edits.len();
+        let sig = self.red.rules.signature_marker.as_bytes();
+        for name in if jwe { &JWE[..] } else { &JWS[..] } {
+            for k in memchr::memmem::find_iter(line, name) {
+                let Some(v) = credential::string_member_value(line, k + name.len()) else { continue };
+                if v.is_empty()
+                    || jwt::segment_end(line, v.start, true) != v.end
+                    || scratch.found.iter().any(|f| f.start < v.end && v.start < f.end)
+                {
+                    continue;
+                }
+                let start = scratch.repl.len();
+                let kind = if jwe {
+                    if line[v.clone()] == *sig {
+                        continue;
+                    }
+                    scratch.repl.extend_from_slice(sig);
+                    FindingKind::Jwe
+                } else {
+                    let mut bufs = PayloadBufs {
+                        decoded: &mut scratch.tmp,
+                        json: &mut scratch.json,
+                        members: &mut scratch.members,
+                    };
+                    let changed = self.red.payload(&line[v.clone()], &mut bufs, &mut scratch.repl, None);
+                    scratch.stats.claims_redacted += changed;
+                    FindingKind::Jws
+                };
+                let action = self.red.rules.default_claim;
+                self.push_edit(line, v, start, kind, RuleName::Static("jwt"), action, None, scratch);
+            }
+        }
+        if scratch.edits.len() > had {
+            scratch.edits.sort_by_key(|e| e.range.start);
         }
     }
 

@@ -157,3 +157,70 @@ fn secret_key_with_an_array_or_object_value_is_redacted_by_the_json_walk() {
         }
     }
 }
+
+/// JWS and JWE JSON serializations (RFC 7515 §7.2, RFC 7516 §7.2) built from minted compact
+/// tokens: flattened and general, `payload` before or after the header.
+fn serialized_lines() -> Vec<(String, Vec<String>)> {
+    let es = mint::mint(mint::Flavor::Es256);
+    let rs = mint::mint(mint::Flavor::Rs256);
+    let jwe = mint::mint(mint::Flavor::JweRsaOaep);
+    let s = |m: &mint::Minted| m.segments.clone();
+    let (e, r, j) = (s(&es), s(&rs), s(&jwe));
+    let kid = mint::uuid_ish();
+    let jws_secrets = |m: &mint::Minted| {
+        let mut v: Vec<String> = m.claims.secret_values().iter().map(|x| (*x).to_owned()).collect();
+        v.push(m.signature().to_owned());
+        v
+    };
+    let flattened = serde_json::json!({"payload": e[1], "protected": e[0], "header": {"kid": kid}, "signature": e[2]});
+    let general = serde_json::json!({
+        "payload": r[1],
+        "signatures": [{"protected": r[0], "header": {"kid": kid}, "signature": r[2]}],
+    });
+    // A JWE whose protected header holds `enc` only (its `alg` is in the unprotected header).
+    let enc_only = mint::b64url(br#"{"enc":"A256GCM"}"#);
+    let jwe_flat = serde_json::json!({
+        "protected": enc_only, "header": {"alg": "RSA-OAEP-256", "kid": kid},
+        "encrypted_key": j[1], "iv": j[2], "ciphertext": j[3], "tag": j[4],
+    });
+    let jwe_secrets: Vec<String> = j[1..].to_vec();
+    vec![
+        (flattened.to_string(), jws_secrets(&es)),
+        (format!("request body: {general} status=200"), jws_secrets(&rs)),
+        (jwe_flat.to_string(), jwe_secrets),
+    ]
+}
+
+#[test]
+fn json_serialized_jws_and_jwe_are_scrubbed_like_compact_ones() {
+    for (line, secrets) in serialized_lines() {
+        let got = util::scrub_line(line.as_bytes());
+        let why = format!("\ninput: {line}\ngot:   {}", show(&got));
+        for s in &secrets {
+            assert!(!contains(&got, s.as_bytes()), "{s} gone{why}");
+        }
+        // The payload is rewritten claim by claim, not dropped: still base64url JSON.
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if let Some(p) = text.split(r#""payload":""#).nth(1).and_then(|r| r.split('"').next()) {
+            let claims: serde_json::Value =
+                serde_json::from_slice(&mint::unb64url(p).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}{why}"));
+            assert!(claims.get("iss").is_some(), "iss kept{why}");
+        }
+        assert_eq!(util::scrub_line(&got), got, "idempotent{why}");
+    }
+}
+
+#[test]
+fn json_serialized_jws_and_jwe_are_scrubbed_by_the_json_walk() {
+    let sandbox = Sandbox::new();
+    for (line, secrets) in serialized_lines() {
+        // A `\\` makes the format layer walk the object (see above).
+        let line = line.replacen('{', r#"{"path":"C:\\temp","#, 1);
+        let run = sandbox.run(["--format", "auto"], format!("{line}\n").as_bytes());
+        let got = run.stdout();
+        let why = format!("\ninput: {line}\ngot:   {}", show(got));
+        for s in &secrets {
+            assert!(!contains(got, s.as_bytes()), "{s} gone{why}");
+        }
+    }
+}

@@ -388,6 +388,27 @@ struct Walk<'w> {
     /// Inside the array or object value of a secret key: that key (decoded). Every string and
     /// number in it is the key's secret (`"password":["a","b"]`), as the core reads it.
     secret: Option<Vec<u8>>,
+    /// The text holds a JWS or JWE in JSON serialization: `"protected":"<header>",`, put before
+    /// its members' mini lines so the core rewrites them as it does on a raw line
+    /// (`Scrubber::serialized_into`).
+    protected: Option<Vec<u8>>,
+}
+
+/// Members of a JWS or JWE JSON serialization rewritten like the compact form's segments.
+const SERIALIZED: [&[u8]; 5] = [b"payload", b"encrypted_key", b"iv", b"ciphertext", b"tag"];
+
+/// `"protected":"<header>",` for the first `protected` member of `text` holding a JWT header.
+fn protected_lead(text: &[u8]) -> Option<Vec<u8>> {
+    const KEY: &[u8] = b"\"protected\"";
+    memchr::memmem::find_iter(text, KEY).find_map(|k| {
+        let v = crate::credential::string_member_value(text, k + KEY.len())?;
+        crate::jwt::decode_protected(&text[v.clone()], &mut Vec::new())?;
+        let mut lead = KEY.to_vec();
+        lead.extend_from_slice(b":\"");
+        lead.extend_from_slice(&text[v]);
+        lead.extend_from_slice(b"\",");
+        Some(lead)
+    })
 }
 
 /// Scrubs one JSON object (validated by the caller with [`is_object`]) member by member (see
@@ -413,6 +434,7 @@ pub(crate) fn scrub_object(
         text,
         docker,
         secret: None,
+        protected: protected_lead(text),
     };
     let i = ws(text, 0);
     let end = walk_value(ctx, work, &mut w, i, 0, None)?;
@@ -557,9 +579,14 @@ fn walk_member_value(
         }
         Kind::String | Kind::Number => {
             let end = value_end(b, i, depth)?;
-            let own = key.filter(|k| ctx.is_secret_key(&w.keys[k.clone()])).map(|k| w.keys[k].to_vec());
+            let serialized = w.protected.as_ref().filter(|_| {
+                kind == Kind::String && key.as_ref().is_some_and(|k| SERIALIZED.contains(&&w.keys[k.clone()][..]))
+            });
+            let lead = serialized.cloned().unwrap_or_default();
+            let own =
+                key.filter(|k| !lead.is_empty() || ctx.is_secret_key(&w.keys[k.clone()])).map(|k| w.keys[k].to_vec());
             if let Some(key_bytes) = own.or_else(|| w.secret.clone()) {
-                if let Some(rep) = work.secret_member(ctx, &key_bytes, &b[i..end], kind == Kind::String, i) {
+                if let Some(rep) = work.secret_member(ctx, &lead, &key_bytes, &b[i..end], kind == Kind::String, i) {
                     let start = w.repl.len();
                     w.repl.extend_from_slice(&rep);
                     w.edits.push((i..end, start..w.repl.len()));

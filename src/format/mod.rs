@@ -1252,10 +1252,13 @@ impl Work {
 
     /// The rewrite of a secret key's member value (`raw`: the value's JSON text at `at` in the
     /// object text): the core scrubs the mini line `"key":<value>`, so the key's own rule
-    /// (marker, hash, mask, scheme word kept, JWT rules) applies to the whole value.
+    /// (marker, hash, mask, scheme word kept, JWT rules) applies to the whole value. `lead`
+    /// goes first: a JSON serialization's `"protected":"…",`, so that the core rewrites a
+    /// `payload` (or a JWE's `ciphertext`, …) member as it would on the raw line.
     fn secret_member(
         &mut self,
         ctx: &FormatScrubber<'_>,
+        lead: &[u8],
         key: &[u8],
         raw: &[u8],
         is_string: bool,
@@ -1263,6 +1266,7 @@ impl Work {
     ) -> Option<Vec<u8>> {
         let mut mini = std::mem::take(&mut self.mini);
         mini.clear();
+        mini.extend_from_slice(lead);
         mini.push(b'"');
         json::encode_min(key, &mut mini);
         mini.extend_from_slice(b"\":");
