@@ -303,11 +303,39 @@ pub fn string_member_value(line: &[u8], i: usize) -> Option<Range<usize>> {
     Some(i + 1..i + 1 + end)
 }
 
+/// `<password>value</password>` (SOAP and other XML bodies): the text of an element the key
+/// names (a namespace prefix allowed: `<ns1:Password>`), up to the end tag; to the end of the
+/// line when the element goes on past it (fail closed). `None` for an empty element or one
+/// whose content starts with markup (`<password><![CDATA[…`, nested elements).
+fn xml_element_value(line: &[u8], key: Range<usize>) -> Option<Value> {
+    let mut k = key.start;
+    while k > 0 && (line[k - 1].is_ascii_alphanumeric() || matches!(line[k - 1], b'_' | b'-' | b'.' | b':')) {
+        k -= 1;
+    }
+    if k == 0 || line[k - 1] != b'<' {
+        return None;
+    }
+    let start = key.end + 1;
+    let end = match memchr::memchr(b'<', &line[start..]) {
+        Some(n) if line[start + n..].starts_with(b"</") => start + n,
+        Some(_) => return None,
+        None => start + line[start..].trim_ascii_end().len(),
+    };
+    let v = &line[start..end];
+    if v.trim_ascii().is_empty() || is_placeholder(v) {
+        return None;
+    }
+    Some(Value { range: start..end, quote: Quote::None, json_number: false, url_encoded: false })
+}
+
 /// The value of the key name found at `key` (e.g. the literal `password`).
 ///
 /// The name must end the key: the next byte is a closing quote, whitespace or a separator. Any
 /// key *ending* in the name matches (`db_password`), so the left side is not checked.
 pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
+    if line.get(key.end) == Some(&b'>') {
+        return xml_element_value(line, key);
+    }
     let ValueStart { at: i, key_quote, url } = after_separator(line, key.end)?;
     if let Some((q, vstart)) = open_quote(line, i) {
         // `"id_token:":"v"`: the separator after the name was inside a quoted key (a quote

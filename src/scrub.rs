@@ -507,7 +507,7 @@ impl Scrubber {
                 next.is_some_and(|b| jwt::is_b64url(b) || matches!(b, b'.' | b'=' | b'%' | b'+' | b'/'))
             }
             Trigger::Bearer | Trigger::Basic => matches!(next, Some(b' ' | b'\t' | b'%' | b'+')),
-            Trigger::Key(_) => matches!(next, Some(b'"' | b'\'' | b'\\' | b'%' | b'=' | b':' | b' ' | b'\t')),
+            Trigger::Key(_) => matches!(next, Some(b'"' | b'\'' | b'\\' | b'%' | b'=' | b':' | b' ' | b'\t' | b'>')),
             Trigger::Pattern(_) => true,
         })
     }

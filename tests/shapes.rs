@@ -5,7 +5,8 @@
 //! - a header that repeats a member (`kid` twice): JSON parsers keep the last, so PyJWT and
 //!   others accept the token;
 //! - a padded token percent-encoded whole (`%3D` padding, `%2E` dots) in a query string;
-//! - a secret key whose JSON value is an array or an object.
+//! - a secret key whose JSON value is an array or an object;
+//! - JWS and JWE JSON serializations, XML elements named by a secret key, Google API keys.
 
 use b64::Engine as _;
 use b64::engine::general_purpose::STANDARD_NO_PAD;
@@ -222,5 +223,41 @@ fn json_serialized_jws_and_jwe_are_scrubbed_by_the_json_walk() {
         for s in &secrets {
             assert!(!contains(got, s.as_bytes()), "{s} gone{why}");
         }
+    }
+}
+
+#[test]
+fn xml_elements_named_by_a_secret_key_are_redacted() {
+    let (pw, key) = (format!("Pw-{}!", mint::alnum(10)), mint::alnum(20));
+    let line = format!(
+        "<soap:Body><Login><Username>bob</Username><Password>{pw}</Password>\
+         <ns1:api_key>{key}</ns1:api_key></Login></soap:Body>"
+    );
+    let got = util::scrub_line(line.as_bytes());
+    let why = format!("\ninput: {line}\ngot:   {}", show(&got));
+    let want = "<soap:Body><Login><Username>bob</Username><Password>[REDACTED]</Password>\
+                <ns1:api_key>[REDACTED]</ns1:api_key></Login></soap:Body>";
+    assert_eq!(String::from_utf8_lossy(&got), want, "{why}");
+    // An element that goes on past the line is redacted to the line's end (fail closed).
+    let open = format!("<client_secret>{key}");
+    assert_eq!(util::scrub_line(open.as_bytes()), b"<client_secret>[REDACTED]", "{open}");
+    // Not an element of that name, or empty: unchanged.
+    for line in ["<password></password>", "<token/>", "a->token> b", "<password><![CDATA[x]]></password>"] {
+        assert_eq!(util::scrub_line(line.as_bytes()), line.as_bytes(), "{line}");
+    }
+}
+
+#[test]
+fn google_api_keys_are_redacted() {
+    let key = format!("AIza{}", mint::alnum(35));
+    let line = format!("GET /maps/api/geocode/json?address=x&k={key} HTTP/1.1 or bare {key}.");
+    let got = util::scrub_line(line.as_bytes());
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        "GET /maps/api/geocode/json?address=x&k=[REDACTED] HTTP/1.1 or bare [REDACTED].",
+        "{line}"
+    );
+    for line in ["AIzaWord is not a key", "AIza_short-one"] {
+        assert_eq!(util::scrub_line(line.as_bytes()), line.as_bytes(), "{line}");
     }
 }

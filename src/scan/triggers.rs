@@ -31,7 +31,7 @@ pub const JWT_STARTS: [&str; 6] = ["eyJ", "eyI", "eyA", "ewo", "ew0", "ewk"];
 pub(super) const MIN_WORD: usize = 4;
 
 /// Bytes that can follow a key name (see `credential::key_value`).
-pub(super) const KEY_TERMINATORS: &[u8] = b"\"'=: \t%\\";
+pub(super) const KEY_TERMINATORS: &[u8] = b"\"'=: \t%\\>";
 
 /// Literals (lowercase) and the triggers each stands for, deduplicated.
 ///
