@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::ops::Range;
 
-use crate::credential::{self, Scheme, Value};
+use crate::credential::{self, Quote, Scheme, Value};
 use crate::jwt::{self, TokenKind};
 use crate::redact::{ClaimInfo, MASK_SUFFIX, PayloadBufs, Pseudonymizer, Redactor};
 use crate::rules::{Action, Rules};
@@ -711,6 +711,13 @@ impl Scrubber {
                     kstart = c.start;
                 }
                 let rule = RuleName::Key(kstart..c.end);
+                // The shell's working-directory variables (`env` dumps in CI logs) are not the
+                // `pwd` password: `PWD=/home/bob`, `OLDPWD=/tmp`, upper case, an absolute path.
+                if matches!(&line[kstart..c.end], b"PWD" | b"OLDPWD")
+                    && v.as_ref().is_some_and(|v| v.quote == Quote::None && line[v.range.start] == b'/')
+                {
+                    return None;
+                }
                 let v = match (v, nested) {
                     (Some(v), _) => v,
                     (None, Some((leaves, end))) => {

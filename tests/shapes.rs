@@ -261,3 +261,16 @@ fn google_api_keys_are_redacted() {
         assert_eq!(util::scrub_line(line.as_bytes()), line.as_bytes(), "{line}");
     }
 }
+
+#[test]
+fn shell_working_directory_variables_are_not_passwords() {
+    let line = "PWD=/home/bob OLDPWD=/tmp SHELL=/bin/bash";
+    assert_eq!(util::scrub_line(line.as_bytes()), line.as_bytes());
+    // Any other spelling, or a value that is no absolute path, is still a `pwd` password.
+    let secret = mint::alnum(12);
+    for key in ["pwd", "DB_PWD", "Pwd", "PWD"] {
+        let v = if key == "PWD" { secret.clone() } else { format!("/{secret}") };
+        let line = format!("{key}={v} next");
+        assert_eq!(util::scrub_line(line.as_bytes()), format!("{key}=[REDACTED] next").as_bytes(), "{line}");
+    }
+}
