@@ -166,6 +166,11 @@ fn ends_token(rest: &[u8], n: usize) -> bool {
     }
 }
 
+/// Whether `r` overlaps a finding made ahead of the scan (while not making them).
+fn overlaps_ahead(scratch: &Scratch, r: &Range<usize>) -> bool {
+    !scratch.nesting && scratch.ahead.iter().any(|f| f.start < r.end && r.start < f.end)
+}
+
 /// Gives each scrubber an identity for [`TokenCache`].
 static SCRUBBER_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
@@ -236,6 +241,10 @@ pub struct Scratch {
     touched_end: bool,
     /// The same, for the line being rewritten.
     touched_end_line: bool,
+    /// Findings made ahead of the scan (a secret container's leaves, `Scrubber::try_trigger`)
+    /// that it has not passed yet; `nesting` while they are made.
+    ahead: std::collections::VecDeque<Range<usize>>,
+    nesting: bool,
     /// The line holds the `protected` header of a JWS (`Some(false)`) or JWE (`Some(true)`) JSON
     /// serialization (see `Scrubber::serialized_into`).
     serialized: Option<bool>,
@@ -575,6 +584,7 @@ impl Scrubber {
         scratch.repl.clear();
         scratch.touched_end_line = false;
         scratch.serialized = None;
+        scratch.ahead.clear();
         let npat = self.red.rules.patterns.len();
         scratch.pattern_marks.clear();
         scratch.pattern_marks.resize(npat, false);
@@ -611,6 +621,14 @@ impl Scrubber {
                 None => self.scanner.find(line, at, &mut lower),
             };
             let Some(c) = c else { break };
+            // Inside a finding made ahead of the scan (a secret container's leaves).
+            while scratch.ahead.front().is_some_and(|f| f.end <= c.start) {
+                scratch.ahead.pop_front();
+            }
+            if let Some(f) = scratch.ahead.iter().find(|f| f.start <= c.start && c.start < f.end) {
+                at = f.end.max(c.end);
+                continue;
+            }
             at = c.end;
             for &t in self.scanner.triggers_of(&c) {
                 if t == Trigger::JwtStart && c.start < no_jwt_before {
@@ -657,6 +675,10 @@ impl Scrubber {
         }
         if scratch.edits.is_empty() {
             return false;
+        }
+        // A secret container's leaves are edited ahead of the scan, which then goes on inside.
+        if !scratch.edits.is_sorted_by_key(|e| e.range.start) {
+            scratch.edits.sort_by_key(|e| e.range.start);
         }
         let mut prev = 0;
         for e in &scratch.edits {
@@ -720,14 +742,19 @@ impl Scrubber {
                 }
                 let v = match (v, nested) {
                     (Some(v), _) => v,
-                    (None, Some((leaves, end))) => {
+                    (None, Some((leaves, _))) => {
                         let mut found = false;
+                        scratch.nesting = true;
                         for leaf in &leaves {
                             found |= self
                                 .value_edit(line, leaf, FindingKind::SecretKey, group.action, rule.clone(), scratch)
                                 .is_some();
                         }
-                        return found.then_some(end);
+                        scratch.nesting = false;
+                        // The scan goes on inside the container: its object keys are text
+                        // (`{"password":{"id_token=eyJ…":1}}`), read as on a second pass, when
+                        // the leaves are markers. Candidates inside the leaves are skipped.
+                        return found.then_some(c.end);
                     }
                     (None, None) => return None,
                 };
@@ -762,7 +789,7 @@ impl Scrubber {
         scratch: &mut Scratch,
     ) -> Option<usize> {
         let r = v.range.clone();
-        if r.is_empty() {
+        if r.is_empty() || overlaps_ahead(scratch, &r) {
             return None;
         }
         if let Some(end) = self.token_at(line, r.start, rule.clone(), scratch) {
@@ -864,6 +891,15 @@ impl Scrubber {
         token: Option<Box<TokenFacts>>,
         scratch: &mut Scratch,
     ) {
+        // Findings never overlap (one found ahead of the scan, in a secret container, is
+        // reached again by it).
+        if overlaps_ahead(scratch, &range) {
+            scratch.repl.truncate(repl_start);
+            return;
+        }
+        if scratch.nesting {
+            scratch.ahead.push_back(range.clone());
+        }
         let repl = repl_start..scratch.repl.len();
         scratch.stats.findings.add(kind);
         if scratch.record {

@@ -514,6 +514,18 @@ fn fuzz_a_value_followed_by_stars_is_judged_the_same_on_both_passes() {
     idempotent(b"basic ~~~~id_token=***h~~bG.");
 }
 
+#[test]
+fn fuzz_keys_inside_a_secret_container_are_scanned_on_the_first_pass() {
+    // `"password":{…}` redacts the object's leaves; the scan must still read its keys, as the
+    // second pass does once the leaves are markers (it skipped the container, and a second
+    // pass then found `token=` in the key: fuzz `scrub_line`, fourth stop).
+    let out = idempotent(br#"{"a","password":{"sec d_token=abc123def&x=1":"s","n":[7,"t"]}}"#);
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        r#"{"a","password":{"sec d_token=[REDACTED]&x=1":"[REDACTED]","n":["[REDACTED]","[REDACTED]"]}}"#
+    );
+}
+
 // ---- regressions from fuzzing the log formats (fuzz/ targets format_*) ---------------------------
 
 /// Scrubs `input` in `format` (one chunk, then the end of the input); asserts a second pass
