@@ -290,7 +290,7 @@ pub fn nested_values(line: &[u8], key: Range<usize>) -> Option<(Vec<Value>, usiz
 
 /// The range of a JSON string value's content after a member key ending at `i`
 /// (`: "…"`); `None` for any other value or an unterminated string.
-pub fn string_member_value(line: &[u8], i: usize) -> Option<Range<usize>> {
+pub(crate) fn string_member_value(line: &[u8], i: usize) -> Option<Range<usize>> {
     let i = i + line.get(i..)?.iter().take_while(|b| b.is_ascii_whitespace()).count();
     if line.get(i) != Some(&b':') {
         return None;

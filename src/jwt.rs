@@ -159,7 +159,7 @@ pub(crate) fn segment_end(hay: &[u8], mut i: usize, std_alphabet: bool) -> usize
 }
 
 /// Length of the padding at the start of `s`: `=`, `%3D` or `%3d`, repeated.
-fn pad_len(s: &[u8]) -> usize {
+pub(crate) fn pad_len(s: &[u8]) -> usize {
     let mut n = 0;
     loop {
         match &s[n..] {

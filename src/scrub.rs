@@ -159,9 +159,9 @@ fn tail8(b: &[u8]) -> u64 {
 fn ends_token(rest: &[u8], n: usize) -> bool {
     let seg = |b: &u8| jwt::is_b64url(*b) || matches!(b, b'+' | b'/' | b'=');
     // A separator is `.` or `%2E` (`jwt::dot_len`): one that starts another segment, or another
-    // separator, means the token goes on.
+    // separator, means the token goes on; so does padding, `=` or `%3D` (`jwt::pad_len`).
     match jwt::dot_len(rest, n) {
-        0 => !rest.get(n).is_some_and(seg),
+        0 => !rest.get(n).is_some_and(seg) && jwt::pad_len(&rest[n..]) == 0,
         d => !rest.get(n + d).is_some_and(seg) && jwt::dot_len(rest, n + d) == 0,
     }
 }

@@ -526,6 +526,21 @@ fn fuzz_keys_inside_a_secret_container_are_scanned_on_the_first_pass() {
     );
 }
 
+#[test]
+fn fuzz_a_cached_token_does_not_end_before_percent_encoded_padding() {
+    // fuzz/regressions/scrub_line/crash-c62acd…: `H.P.sig%3Da` (padding then more alphabet: one
+    // malformed segment, taken whole) and, later, `H.P.sig%…`. The second token, cached, was
+    // taken as a prefix of the first on a warm pass: a cached token's end did not count `%3D`
+    // as padding that goes on, so the warm output kept `%3Da`.
+    let h = b64(r#"{"alg":"HS256"}"#);
+    let text = format!("x {h}.WzJ9.Woken%3Da.bc y {h}.WzJ9.Woken%zz");
+    let mut scratch = Scratch::default();
+    let cold = scrubber().scrub_line(text.as_bytes(), &mut scratch).into_owned();
+    let warm = scrubber().scrub_line(text.as_bytes(), &mut scratch).into_owned();
+    assert_eq!(warm.escape_ascii().to_string(), cold.escape_ascii().to_string(), "warm cache differs");
+    assert!(!contains(&cold, b"Woken"), "{}", cold.escape_ascii());
+}
+
 // ---- regressions from fuzzing the log formats (fuzz/ targets format_*) ---------------------------
 
 /// Scrubs `input` in `format` (one chunk, then the end of the input); asserts a second pass
