@@ -247,6 +247,13 @@ fn after_separator(line: &[u8], mut i: usize) -> Option<ValueStart> {
     (i < line.len()).then_some(ValueStart { at: i, key_quote, url })
 }
 
+/// Whether the value of the key at `key` opens a JSON array or object after a double-quoted
+/// key (what [`nested_values`] reads, well formed or not).
+pub(crate) fn opens_container(line: &[u8], key: Range<usize>) -> bool {
+    after_separator(line, key.end)
+        .is_some_and(|v| !v.url && matches!(v.key_quote, Some((Quote::Double, _))) && matches!(line[v.at], b'{' | b'['))
+}
+
 /// The scalar leaves of a JSON array or object that is the value of a double-quoted key
 /// (`"password":["a","b"]`, `"token":{"access":"…","n":1}`), for [`key_value`]'s `None` on
 /// nested JSON: every string (not the object keys) and every number in it, at any depth.

@@ -241,6 +241,11 @@ pub struct Scratch {
     touched_end: bool,
     /// The same, for the line being rewritten.
     touched_end_line: bool,
+    /// A secret key's value opened a JSON container that did not parse: the line's edits may
+    /// make it parse, so the rewritten line is scrubbed again (`Scrubber::settle`).
+    retry: bool,
+    /// End of the last secret container read ahead of the scan: keys inside it are covered.
+    container_end: usize,
     /// Findings made ahead of the scan (a secret container's leaves, `Scrubber::try_trigger`)
     /// that it has not passed yet; `nesting` while they are made.
     ahead: std::collections::VecDeque<Range<usize>>,
@@ -537,9 +542,14 @@ impl Scrubber {
     /// until it stops changing, at most twice more, when an edit changed how its neighbours
     /// read: a word byte beside an edit whose edge byte changed between word and non-word (a
     /// `\b` a pattern needs appears beside `"[REDACTED]"`; a scheme word keeps only part of
-    /// itself). Scrubbed output must scrub to itself. The first pass's findings and counters
-    /// stand; the extra passes only rewrite. Edits between separators (nearly all) skip this.
+    /// itself), or when a secret key's JSON container did not parse and edits inside it may
+    /// have made it parse (`Scratch::retry`). Scrubbed output must scrub to itself. The first
+    /// pass's findings and counters stand; the extra passes only rewrite. Edits between
+    /// separators (nearly all) skip this.
     fn settle(&self, line: &[u8], start: usize, scratch: &mut Scratch) {
+        if scratch.retry {
+            return self.settle_again(start, scratch);
+        }
         if self.red.rules.patterns.is_empty() {
             return;
         }
@@ -553,6 +563,11 @@ impl Scrubber {
         if !edge_changed {
             return;
         }
+        self.settle_again(start, scratch);
+    }
+
+    /// [`Scrubber::settle`]'s extra passes.
+    fn settle_again(&self, start: usize, scratch: &mut Scratch) {
         let (stats, record, base, touched) =
             (scratch.stats.clone(), scratch.record, scratch.line_base, scratch.touched_end_line);
         let found = scratch.findings.len();
@@ -585,6 +600,8 @@ impl Scrubber {
         scratch.touched_end_line = false;
         scratch.serialized = None;
         scratch.ahead.clear();
+        scratch.container_end = 0;
+        scratch.retry = false;
         let npat = self.red.rules.patterns.len();
         scratch.pattern_marks.clear();
         scratch.pattern_marks.resize(npat, false);
@@ -714,8 +731,12 @@ impl Scrubber {
                 let v = credential::key_value(line, c.start..c.end);
                 // A JSON array or object as the value: each of its strings and numbers is the
                 // key's secret (`"password":["a","b"]`, `"token":{"access":"…"}`).
-                let nested = if v.is_none() { credential::nested_values(line, c.start..c.end) } else { None };
+                // A key inside a container already read is covered by it.
+                let outside = c.start >= scratch.container_end;
+                let nested =
+                    if v.is_none() && outside { credential::nested_values(line, c.start..c.end) } else { None };
                 if v.is_none() && nested.is_none() {
+                    scratch.retry |= outside && credential::opens_container(line, c.start..c.end);
                     return None;
                 }
                 let group = &self.red.rules.secret_keys[g as usize];
@@ -742,7 +763,8 @@ impl Scrubber {
                 }
                 let v = match (v, nested) {
                     (Some(v), _) => v,
-                    (None, Some((leaves, _))) => {
+                    (None, Some((leaves, end))) => {
+                        scratch.container_end = end;
                         let mut found = false;
                         scratch.nesting = true;
                         for leaf in &leaves {
