@@ -282,10 +282,8 @@ pub fn nested_values(line: &[u8], key: Range<usize>) -> Option<(Vec<Value>, usiz
                 i = after;
             }
             b'-' | b'0'..=b'9' => {
-                let mut e = i + 1;
-                while e < end && (line[e].is_ascii_digit() || matches!(line[e], b'.' | b'e' | b'E' | b'+' | b'-')) {
-                    e += 1;
-                }
+                // Inside the container: it ends with `}` or `]`, which stops the run.
+                let e = number_run_end(line, i);
                 out.push(Value { range: i..e, quote: Quote::None, json_number: true, url_encoded: false });
                 i = e;
             }
@@ -293,6 +291,13 @@ pub fn nested_values(line: &[u8], key: Range<usize>) -> Option<(Vec<Value>, usiz
         }
     }
     Some((out, end))
+}
+
+/// End of the bare JSON number starting at `i` (a sign or digit): the run of digits, `.`,
+/// `e`, `E`, `+` and `-` after it, not checked further (a malformed number is still the value).
+fn number_run_end(line: &[u8], i: usize) -> usize {
+    let n = line[i + 1..].iter().take_while(|&&b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+    i + 1 + n.count()
 }
 
 /// The range of a JSON string value's content after a member key ending at `i`
@@ -379,11 +384,7 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
         return None; // nested JSON: its own keys are scanned separately
     }
     if key_quote.is_some() && (b.is_ascii_digit() || b == b'-') {
-        let mut end = i + 1;
-        while end < line.len() && (line[end].is_ascii_digit() || matches!(line[end], b'.' | b'e' | b'E' | b'+' | b'-'))
-        {
-            end += 1;
-        }
+        let end = number_run_end(line, i);
         return Some(Value { range: i..end, quote: Quote::None, json_number: true, url_encoded: false });
     }
     let mut end = runs::run_end(line, i, Class::Unquoted);
