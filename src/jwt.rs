@@ -16,6 +16,7 @@
 //! counts as a token: fail closed.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Deserialize;
@@ -63,20 +64,19 @@ impl TokenKind {
 }
 
 /// The header members logscrub reports (never secret).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+///
+/// Shared strings: a token's header is cloned from the [`HeaderCache`] for every token that
+/// repeats it, and into each finding's facts, so a clone must not allocate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Header {
     /// Algorithm (`alg`).
-    #[serde(default)]
-    pub alg: Option<String>,
+    pub alg: Option<Arc<str>>,
     /// Content encryption (`enc`), JWE only.
-    #[serde(default)]
-    pub enc: Option<String>,
+    pub enc: Option<Arc<str>>,
     /// Key id (`kid`).
-    #[serde(default)]
-    pub kid: Option<String>,
+    pub kid: Option<Arc<str>>,
     /// Type (`typ`).
-    #[serde(default)]
-    pub typ: Option<String>,
+    pub typ: Option<Arc<str>>,
 }
 
 /// What a header must look like. Fields borrow from the decoded bytes when they hold no
@@ -122,6 +122,29 @@ impl<'de> Deserialize<'de> for HeaderProbe<'de> {
     }
 }
 
+/// A token's segment ranges, at most five (a JWE's), held inline: parsing a token allocates
+/// nothing. Reads as a slice of ranges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Segments {
+    ranges: [Range<usize>; 5],
+    len: usize,
+}
+
+impl Segments {
+    /// Appends a segment (a sixth is a bug: the parser stops at five).
+    fn push(&mut self, r: Range<usize>) {
+        self.ranges[self.len] = r;
+        self.len += 1;
+    }
+}
+
+impl std::ops::Deref for Segments {
+    type Target = [Range<usize>];
+    fn deref(&self) -> &[Range<usize>] {
+        &self.ranges[..self.len]
+    }
+}
+
 /// A recognised token: byte ranges into the haystack it was parsed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
@@ -130,7 +153,7 @@ pub struct Token {
     /// The whole token.
     pub span: Range<usize>,
     /// Each segment (3 for JWS, 5 for JWE; 2 when cut short).
-    pub segments: Vec<Range<usize>>,
+    pub segments: Segments,
     /// Decoded header members.
     pub header: Header,
 }
@@ -238,7 +261,7 @@ fn header_fields(j: &[u8], members: &[crate::redact::Member]) -> Option<Header> 
         let v = &j[m.value.clone()];
         *field = match v.first() {
             Some(b'n') => None,
-            Some(b'"') => Some(crate::redact::string_content(v)?.into_owned()),
+            Some(b'"') => Some(Arc::from(&*crate::redact::string_content(v)?)),
             _ => return None,
         };
     }
@@ -249,7 +272,7 @@ fn header_fields(j: &[u8], members: &[crate::redact::Member]) -> Option<Header> 
 /// reads.
 fn header_by_serde(j: &[u8]) -> Option<Header> {
     let probe: HeaderProbe<'_> = serde_json::from_slice(j).ok()?;
-    let own = |v: Option<std::borrow::Cow<'_, str>>| v.map(std::borrow::Cow::into_owned);
+    let own = |v: Option<std::borrow::Cow<'_, str>>| v.map(|v| Arc::from(&*v));
     Some(Header { alg: own(probe.alg), enc: own(probe.enc), kid: own(probe.kid), typ: own(probe.typ) })
 }
 
@@ -355,7 +378,7 @@ pub fn parse_at_cached(hay: &[u8], at: usize, scratch: &mut Vec<u8>, headers: &m
     }
     let header = headers.decode(&hay[at..head_end], scratch)?;
     let want = if header.enc.is_some() { 5 } else { 3 };
-    let mut segments = Vec::with_capacity(want);
+    let mut segments = Segments::default();
     segments.push(at..head_end);
     let mut pos = head_end;
     while segments.len() < want && dot_len(hay, pos) > 0 {
