@@ -7,10 +7,13 @@
 //! payload rewrite. Here:
 //!
 //! - [`decode`]: text that is *plainly* valid — only URL-safe alphabet bytes, a length that is
-//!   not 1 mod 4 — is decoded 4 characters at a time through a table. Anything else (padding,
-//!   the standard alphabet, a stray byte, a bad length) goes to [`crate::jwt::B64URL`], so the
-//!   result is always what that engine gives (trailing bits are ignored by both).
-//! - [`encode_extend`]: 3 bytes to 4 characters, no padding, appended to a `Vec`.
+//!   not 1 mod 4 — has its whole 4-character quanta decoded by `base64-simd` (SSSE3/AVX2,
+//!   chosen at run time) and its last 2 or 3 characters through a table. Anything else
+//!   (padding, the standard alphabet, a stray byte, a bad length) goes to
+//!   [`crate::jwt::B64URL`], so the result is always what that engine gives (trailing bits are
+//!   ignored by both: whole quanta have none, and the tail is decoded here).
+//! - [`encode_extend`]: whole 3-byte groups by `base64-simd`, the last 1 or 2 bytes here; no
+//!   padding, appended to a `Vec`.
 //!
 //! Both are checked against the `base64` crate by property tests.
 
@@ -57,25 +60,13 @@ pub(crate) fn decode(text: &[u8], out: &mut Vec<u8>) -> bool {
     let tail = text.len() % 4;
     out.resize(start + text.len() / 4 * 3 + tail.saturating_sub(1), 0);
     let dst = &mut out[start..];
-    // 8 characters (48 bits) at a time, then one group of 4, then the tail.
-    // (Stores through fixed-size arrays, so each is one move, not a `memcpy` call.)
-    let done = text.len() / 8;
-    for i in 0..done {
-        let c: &[u8; 8] = text[8 * i..8 * i + 8].try_into().expect("8 characters");
-        let n = c.iter().fold(0u64, |n, &b| n << 6 | v(b));
-        let [_, _, b @ ..] = n.to_be_bytes();
-        let d: &mut [u8; 6] = (&mut dst[6 * i..6 * i + 6]).try_into().expect("6 bytes");
-        *d = b;
-    }
-    let dst = &mut dst[done * 6..];
-    let text = &text[done * 8..];
+    // Whole quanta by SIMD (the text is alphabet only, so this cannot fail; whole quanta have
+    // no trailing bits to judge), then the tail.
     let quads = text.len() / 4;
-    for i in 0..quads {
-        let c: &[u8; 4] = text[4 * i..4 * i + 4].try_into().expect("4 characters");
-        let n = c.iter().fold(0u64, |n, &b| n << 6 | v(b));
-        let [_, _, _, _, _, b @ ..] = n.to_be_bytes();
-        let d: &mut [u8; 3] = (&mut dst[3 * i..3 * i + 3]).try_into().expect("3 bytes");
-        *d = b;
+    let (bulk, dst) = dst.split_at_mut(quads * 3);
+    if base64_simd::URL_SAFE_NO_PAD.decode(&text[..quads * 4], base64_simd::Out::from_slice(bulk)).is_err() {
+        out.truncate(start);
+        return B64URL.decode_vec(text, out).is_ok();
     }
     let rest = &text[quads * 4..];
     if !rest.is_empty() {
@@ -93,24 +84,11 @@ pub(crate) fn encode_extend(input: &[u8], out: &mut Vec<u8>) {
     out.resize(start + input.len() / 3 * 4 + if tail == 0 { 0 } else { tail + 1 }, 0);
     let dst = &mut out[start..];
     let sym = |n: u32, shift: u32| ALPHABET[(n >> shift & 63) as usize];
-    // 6 bytes (8 characters) at a time, then one group of 3, then the tail.
-    let done = input.len() / 6;
-    for i in 0..done {
-        let c: &[u8; 6] = input[6 * i..6 * i + 6].try_into().expect("6 bytes");
-        let n = c.iter().fold(0u64, |n, &b| n << 8 | u64::from(b));
-        let s = |k: u64| ALPHABET[(n >> (42 - 6 * k) & 63) as usize];
-        let d: &mut [u8; 8] = (&mut dst[8 * i..8 * i + 8]).try_into().expect("8 characters");
-        *d = [s(0), s(1), s(2), s(3), s(4), s(5), s(6), s(7)];
-    }
-    let dst = &mut dst[done * 8..];
-    let input = &input[done * 6..];
+    // Whole triples by SIMD, then the tail.
     let triples = input.len() / 3;
-    for i in 0..triples {
-        let c = &input[3 * i..3 * i + 3];
-        let n = u32::from(c[0]) << 16 | u32::from(c[1]) << 8 | u32::from(c[2]);
-        let d: &mut [u8; 4] = (&mut dst[4 * i..4 * i + 4]).try_into().expect("4 characters");
-        *d = [sym(n, 18), sym(n, 12), sym(n, 6), sym(n, 0)];
-    }
+    let (bulk, dst) = dst.split_at_mut(triples * 4);
+    let done = base64_simd::URL_SAFE_NO_PAD.encode(&input[..triples * 3], base64_simd::Out::from_slice(bulk));
+    debug_assert_eq!(done.len(), triples * 4);
     let rest = &input[triples * 3..];
     if !rest.is_empty() {
         let n = rest.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
