@@ -52,7 +52,24 @@ pub(crate) fn url_alphabet(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 /// Appends the bytes `text` encodes to `out`; `false` (with `out` in an unspecified state) if
 /// it is not base64url as [`crate::jwt::B64URL`] reads it.
 pub(crate) fn decode(text: &[u8], out: &mut Vec<u8>) -> bool {
-    if text.len() % 4 == 1 || runs::run_end(text, 0, Class::B64Url) != text.len() {
+    if runs::run_end(text, 0, Class::B64Url) != text.len() {
+        return B64URL.decode_vec(text, out).is_ok();
+    }
+    decode_alphabet(text, out)
+}
+
+/// [`decode`] of a token segment in either alphabet: the `+` and `/` of standard base64 read
+/// as `-` and `_` (see [`url_alphabet`]). One pass over plain base64url text checks it.
+pub(crate) fn decode_any(text: &[u8], out: &mut Vec<u8>) -> bool {
+    if runs::run_end(text, 0, Class::B64Url) == text.len() {
+        return decode_alphabet(text, out);
+    }
+    decode(&url_alphabet(text), out)
+}
+
+/// [`decode`] of text known to hold URL-safe alphabet bytes only.
+fn decode_alphabet(text: &[u8], out: &mut Vec<u8>) -> bool {
+    if text.len() % 4 == 1 {
         return B64URL.decode_vec(text, out).is_ok();
     }
     let v = |b: u8| u64::from(VALUE[b as usize]);

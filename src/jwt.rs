@@ -233,7 +233,7 @@ fn decode_object(seg: &[u8], buf: &mut Vec<u8>, members: &mut Vec<crate::redact:
         return None;
     }
     buf.clear();
-    if !crate::b64::decode(&crate::b64::url_alphabet(seg), buf) {
+    if !crate::b64::decode_any(seg, buf) {
         return None;
     }
     let first = buf.iter().find(|b| !b.is_ascii_whitespace())?;
@@ -295,7 +295,7 @@ const PROBE_B64: usize = 256;
 /// syntax error.
 fn json_object_prefix(prefix: &[u8], buf: &mut Vec<u8>) -> bool {
     buf.clear();
-    if !crate::b64::decode(&crate::b64::url_alphabet(prefix), buf)
+    if !crate::b64::decode_any(prefix, buf)
         || buf.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{')
     {
         return false;

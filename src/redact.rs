@@ -268,11 +268,8 @@ impl Redactor {
         dec.clear();
         // Decoded without its padding (optional in base64url; `%3D`, in a URL-encoded token,
         // would not decode); an unchanged segment is written back as it came, padding and all.
-        let p = crate::jwt::unpadded(seg);
-        let plain = crate::runs::run_end(p, 0, crate::runs::Class::B64Url) == p.len();
         // A standard-alphabet payload (see `jwt`) is decoded the same way.
-        let decoded =
-            if plain { crate::b64::decode(p, dec) } else { crate::b64::decode(&crate::b64::url_alphabet(p), dec) };
+        let decoded = crate::b64::decode_any(crate::jwt::unpadded(seg), dec);
         let members = &mut *buf.members;
         // One strict pass validates and splits. It recurses and stops at `MAX_DEPTH`;
         // `serde_json` skips ignored values without a depth limit, so deeper payloads (rare,
