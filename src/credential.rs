@@ -444,12 +444,21 @@ pub enum Scheme {
 /// (`Authorization: JWT eyJ…`, `Authorization: SSWS 00a…`), not only the known scheme words.
 pub fn split_scheme(line: &[u8], v: &Value, any_word: bool) -> Option<(Scheme, Value)> {
     let s = v.range.start;
+    // No scheme word is longer than 32 characters: a longer run (a token's first segment) is
+    // not read to its end.
+    let max = line.len().min(s + 33);
     let mut w = s;
-    while w < line.len() && (line[w].is_ascii_alphanumeric() || line[w] == b'-') {
+    while w < max && (line[w].is_ascii_alphanumeric() || line[w] == b'-') {
         w += 1;
     }
     let word = &line[s..w];
-    let known = SCHEMES.iter().any(|k| word.eq_ignore_ascii_case(k));
+    // Lowercased once, then compared whole with each known word.
+    let mut buf = [0u8; 33];
+    let lower = &mut buf[..word.len()];
+    lower.copy_from_slice(word);
+    lower.make_ascii_lowercase();
+    let lower = &*lower;
+    let known = SCHEMES.contains(&lower);
     let other_word = any_word
         && (2..=32).contains(&word.len())
         && word[0].is_ascii_alphabetic()
@@ -457,12 +466,10 @@ pub fn split_scheme(line: &[u8], v: &Value, any_word: bool) -> Option<(Scheme, V
     if !known && !other_word {
         return None;
     }
-    let scheme = if word.eq_ignore_ascii_case(b"bearer") {
-        Scheme::Bearer
-    } else if word.eq_ignore_ascii_case(b"basic") {
-        Scheme::Basic
-    } else {
-        Scheme::Other
+    let scheme = match lower {
+        b"bearer" => Scheme::Bearer,
+        b"basic" => Scheme::Basic,
+        _ => Scheme::Other,
     };
     let (cstart, url) = scheme_separator(line, w)?;
     let limit = if v.quote == Quote::None { line.len() } else { v.range.end };
@@ -529,6 +536,28 @@ fn auth_params_end(line: &[u8], mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scheme_words_are_listed_lowercase() {
+        // `split_scheme` compares a lowercased word with them.
+        assert!(SCHEMES.iter().all(|k| !k.iter().any(u8::is_ascii_uppercase) && k.len() <= 32));
+        fn v(l: &str, any: bool) -> Option<(Scheme, &str)> {
+            let line = l.as_bytes();
+            split_scheme(
+                line,
+                &Value { range: 0..line.len(), quote: Quote::None, json_number: false, url_encoded: false },
+                any,
+            )
+            .map(|(s, v)| (s, &l[v.range]))
+        }
+        assert_eq!(v("BEARER abc", false), Some((Scheme::Bearer, "abc")));
+        assert_eq!(v("Basic dXNlcg==", false), Some((Scheme::Basic, "dXNlcg==")));
+        assert_eq!(v("AWS4-HMAC-SHA256 Credential=x", false).map(|r| r.0), Some(Scheme::Other));
+        assert_eq!(v("Custom abc", false), None);
+        assert_eq!(v("Custom abc", true), Some((Scheme::Other, "abc")));
+        assert_eq!(v(&format!("{} abc", "A".repeat(32)), true).map(|r| r.1), Some("abc"));
+        assert_eq!(v(&format!("{} abc", "A".repeat(33)), true), None);
+    }
 
     #[test]
     fn auth_params_are_one_credential() {

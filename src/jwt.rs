@@ -295,9 +295,7 @@ const PROBE_B64: usize = 256;
 /// syntax error.
 fn json_object_prefix(prefix: &[u8], buf: &mut Vec<u8>) -> bool {
     buf.clear();
-    if !crate::b64::decode_any(prefix, buf)
-        || buf.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{')
-    {
+    if !crate::b64::decode_any(prefix, buf) || buf.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return false;
     }
     match serde_json::from_slice::<serde::de::IgnoredAny>(buf) {
