@@ -52,44 +52,36 @@ pub(crate) fn url_alphabet(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 /// Appends the bytes `text` encodes to `out`; `false` (with `out` in an unspecified state) if
 /// it is not base64url as [`crate::jwt::B64URL`] reads it.
 pub(crate) fn decode(text: &[u8], out: &mut Vec<u8>) -> bool {
-    if runs::run_end(text, 0, Class::B64Url) != text.len() {
-        return B64URL.decode_vec(text, out).is_ok();
-    }
-    decode_alphabet(text, out)
+    plain(text, out) || B64URL.decode_vec(text, out).is_ok()
 }
 
 /// [`decode`] of a token segment in either alphabet: the `+` and `/` of standard base64 read
-/// as `-` and `_` (see [`url_alphabet`]). One pass over plain base64url text checks it.
+/// as `-` and `_` (see [`url_alphabet`]). Plain base64url text is checked as it is decoded.
 pub(crate) fn decode_any(text: &[u8], out: &mut Vec<u8>) -> bool {
-    if runs::run_end(text, 0, Class::B64Url) == text.len() {
-        return decode_alphabet(text, out);
-    }
-    decode(&url_alphabet(text), out)
+    plain(text, out) || decode(&url_alphabet(text), out)
 }
 
-/// [`decode`] of text known to hold URL-safe alphabet bytes only.
-fn decode_alphabet(text: &[u8], out: &mut Vec<u8>) -> bool {
-    if text.len() % 4 == 1 {
-        return B64URL.decode_vec(text, out).is_ok();
-    }
-    let v = |b: u8| u64::from(VALUE[b as usize]);
-    let start = out.len();
-    let tail = text.len() % 4;
-    out.resize(start + text.len() / 4 * 3 + tail.saturating_sub(1), 0);
-    let dst = &mut out[start..];
-    // Whole quanta by SIMD (the text is alphabet only, so this cannot fail; whole quanta have
-    // no trailing bits to judge), then the tail.
+/// Decodes `text` if it is *plainly* base64url (see the module docs), appending to `out`;
+/// `false`, with `out` as it was, if it is not: the caller decides what else it may be.
+fn plain(text: &[u8], out: &mut Vec<u8>) -> bool {
     let quads = text.len() / 4;
-    let (bulk, dst) = dst.split_at_mut(quads * 3);
+    let rest = &text[quads * 4..];
+    if rest.len() == 1 || !rest.iter().all(|&b| runs::is_in(Class::B64Url, b)) {
+        return false;
+    }
+    let start = out.len();
+    out.resize(start + quads * 3 + rest.len().saturating_sub(1), 0);
+    let (bulk, dst) = out[start..].split_at_mut(quads * 3);
+    // base64-simd checks the alphabet of the whole quanta as it decodes them (they have no
+    // trailing bits to judge); the tail was checked above and is decoded here.
     if base64_simd::URL_SAFE_NO_PAD.decode(&text[..quads * 4], base64_simd::Out::from_slice(bulk)).is_err() {
         out.truncate(start);
-        return B64URL.decode_vec(text, out).is_ok();
+        return false;
     }
-    let rest = &text[quads * 4..];
     if !rest.is_empty() {
-        let n = rest.iter().enumerate().fold(0u32, |n, (i, &b)| n | (v(b) as u32) << (18 - 6 * i));
-        let at = dst.len() - (tail - 1);
-        dst[at..].copy_from_slice(&n.to_be_bytes()[1..tail]);
+        let v = |b: u8| u32::from(VALUE[b as usize]);
+        let n = rest.iter().enumerate().fold(0u32, |n, (i, &b)| n | v(b) << (18 - 6 * i));
+        dst.copy_from_slice(&n.to_be_bytes()[1..rest.len()]);
     }
     true
 }
@@ -141,6 +133,23 @@ mod tests {
             encode_extend(&input, &mut enc);
             let want = B64URL.encode(&input);
             prop_assert_eq!(&enc[1..], want.as_bytes());
+        }
+
+        /// `decode_any` reads standard base64 as base64url, and whatever it rejects is
+        /// rejected (the two paths agree: plain text decoded at once, the rest mapped first).
+        #[test]
+        fn decode_any_reads_either_alphabet(
+            text in proptest::collection::vec(proptest::sample::select(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=.".to_vec()), 0..120),
+        ) {
+            let mut ours = b"x".to_vec();
+            let ok = decode_any(&text, &mut ours);
+            let mapped: Vec<u8> = text.iter().map(|&b| match b { b'+' => b'-', b'/' => b'_', b => b }).collect();
+            let theirs = B64URL.decode(&mapped);
+            prop_assert_eq!(ok, theirs.is_ok());
+            if let Ok(t) = theirs {
+                prop_assert_eq!(&ours[1..], &t[..]);
+            }
         }
 
         /// Same verdict and bytes as the engine for alphabet text of any length, with or
