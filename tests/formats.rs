@@ -319,6 +319,145 @@ fn a_docker_line_longer_than_the_window_is_scrubbed_raw_in_windows() {
     }
 }
 
+/// One json-file line for a part of a message Docker cut (at 16 KiB): no final newline in `log`.
+fn docker_part(part: &str, stream: &str, t: u64) -> String {
+    format!("{{\"log\":\"{}\",\"stream\":\"{stream}\",\"time\":\"{}\"}}\n", go_string(part), time(t))
+}
+
+/// Checks output json-file lines against input lines (same count, each a valid line with its
+/// envelope unchanged); returns the joined `log`s of stdout and stderr.
+fn check_docker_parts(input: &[u8], out: &[u8]) -> (String, String) {
+    let (ins, outs) = (lines(input), lines(out));
+    assert_eq!(ins.len(), outs.len(), "line count\n{}\n--\n{}", show(input), show(out));
+    let (mut so, mut se) = (String::new(), String::new());
+    for (i, o) in ins.iter().zip(&outs) {
+        let log = check_docker(i, o);
+        if o.contains(r#","stream":"stdout","#) { so.push_str(&log) } else { se.push_str(&log) }
+    }
+    (so, se)
+}
+
+#[test]
+fn docker_token_cut_across_parts_at_every_offset_is_redacted() {
+    let t = mint();
+    let msg = format!("GET /a?x=<1> Authorization: Bearer {} done & ok", t.token);
+    let start = msg.find("eyJ").unwrap();
+    for cut in 1..msg.len() {
+        let input = [
+            docker_part(&msg[..cut], "stdout", 1),
+            docker_line("interleaved stderr line", "stderr", 2),
+            docker_line(&msg[cut..], "stdout", 3),
+        ]
+        .concat();
+        for format in [Format::Auto, Format::Docker] {
+            let (out, stats) = run(format, input.as_bytes());
+            assert_gone(&out, &t, &format!("{format}: cut at {cut}"));
+            let (so, se) = check_docker_parts(input.as_bytes(), &out);
+            assert_eq!(se, "interleaved stderr line\n");
+            assert!(so.starts_with("GET /a?x=<1> Authorization: Bearer eyJ"), "{cut}: {so}");
+            assert!(so.ends_with(".REDACTED done & ok\n"), "{cut}: {so}");
+            // A cut before the token stays where it was, Go escaping and all.
+            if cut <= start {
+                assert_eq!(lines(&out)[0], lines(input.as_bytes())[0], "{cut}");
+            }
+            assert_eq!((stats.findings.jws, stats.lines, stats.format_fallbacks), (1, 3, 0), "{cut}: {stats:?}");
+        }
+    }
+}
+
+#[test]
+fn docker_secret_value_cut_across_parts_is_redacted() {
+    let pw = alnum(24);
+    let msg = format!("user=bob password={pw} status=ok");
+    for cut in 1..msg.len() {
+        let input = [docker_part(&msg[..cut], "stderr", 1), docker_line(&msg[cut..], "stderr", 2)].concat();
+        let (out, _) = run(Format::Auto, input.as_bytes());
+        let (_, se) = check_docker_parts(input.as_bytes(), &out);
+        assert_eq!(se, "user=bob password=[REDACTED] status=ok\n", "{cut}");
+        assert!(!contains(&out, &pw[..8]) && !contains(&out, &pw[16..]), "{cut}: {}", show(&out));
+    }
+}
+
+#[test]
+fn clean_docker_parts_come_out_byte_identical() {
+    let msg = "a long message <cut> by the \"runtime\" into parts, é ü \t nothing secret & done ".repeat(30);
+    let chars: Vec<char> = msg.chars().collect();
+    let mut input = String::new();
+    let mut t = 0;
+    for part in chars.chunks(97) {
+        t += 1;
+        input.push_str(&docker_part(&part.iter().collect::<String>(), "stdout", t));
+        input.push_str(&docker_line("other stream", "stderr", t));
+    }
+    input.push_str(&docker_line("", "stdout", t + 1));
+    // An unfinished message at the end of the input, without a final newline.
+    input.push_str(docker_part("unfinished", "stderr", t + 2).trim_end());
+    for format in [Format::Auto, Format::Docker] {
+        for per_read in [5, 100, 1 << 20] {
+            let (out, stats) = run_with(scrubber(), format, input.as_bytes(), per_read, 8 << 20);
+            assert_eq!(show(&out), show(input.as_bytes()));
+            assert_eq!(stats.lines_changed, 0);
+        }
+    }
+}
+
+#[test]
+fn docker_parts_are_joined_by_the_parallel_path_too() {
+    let toks: Vec<Jwt> = (0..40).map(|_| mint()).collect();
+    let mut input = String::new();
+    for (i, t) in toks.iter().enumerate() {
+        let msg = format!("req {i} Bearer {} end", t.token);
+        let cut = 10 + i * 7 % (msg.len() - 20);
+        input.push_str(&docker_part(&msg[..cut], "stdout", i as u64 * 3));
+        input.push_str(&docker_line(&format!("filler {}", "x".repeat(3000)), "stderr", i as u64 * 3 + 1));
+        input.push_str(&docker_line(&msg[cut..], "stdout", i as u64 * 3 + 2));
+    }
+    let (c1, one, e1) = bin(&["-j1"], input.as_bytes());
+    let (c2, two, e2) = bin(&["-j2"], input.as_bytes());
+    assert_eq!((c1, c2), (0, 0), "{e1}{e2}");
+    assert_eq!(show(&one), show(&two));
+    for t in &toks {
+        assert_gone(&two, t, "-j2");
+    }
+    check_docker_parts(input.as_bytes(), &two);
+}
+
+#[test]
+fn a_docker_stream_that_never_ends_its_message_stays_under_the_cap() {
+    const CAP: usize = 64 * 1024;
+    let t = mint();
+    let word = "lorem ipsum dolor sit amet ".repeat(37);
+    let mut input = String::new();
+    let mut n = 0;
+    for _ in 0..60 {
+        n += 1;
+        input.push_str(&docker_part(&word, "stdout", n));
+    }
+    let half = t.token.len() / 2;
+    n += 1;
+    input.push_str(&docker_part(&format!("{word} Authorization: Bearer {}", &t.token[..half]), "stdout", n));
+    n += 1;
+    input.push_str(&docker_part(&t.token[half..], "stdout", n));
+    for _ in 0..400 {
+        n += 1;
+        input.push_str(&docker_part(&word, "stdout", n));
+        n += 1;
+        input.push_str(&docker_line("the other stream keeps talking", "stderr", n));
+    }
+    let read = std::rc::Rc::new(std::cell::Cell::new(0));
+    let fmt = FormatScrubber::new(scrubber(), Format::Docker, CAP);
+    let mut framer = Framer::new(FrameConfig { initial: 64 * 1024, max_window: 256 * 1024 });
+    let mut st = FormatState::default();
+    let mut sink = Lag { read: read.clone(), written: 0, max: 0, out: Vec::new() };
+    let mut rdr = Counting { inner: Trickle(input.as_bytes(), 4096), read };
+    let stats = scrub_stream_format(&fmt, &mut framer, &mut st, &mut rdr, &mut sink, None).unwrap();
+    // Docker lines are kept whole to be written back, so more is held than for CRI.
+    assert!(sink.max <= 2 * CAP + 16 * 1024, "output lagged {} bytes behind input (cap {CAP})", sink.max);
+    assert!(stats.partial_groups_capped >= 5, "{stats:?}");
+    assert_gone(&sink.out, &t, "capped");
+    check_docker_parts(input.as_bytes(), &sink.out);
+}
+
 // ---- CRI -------------------------------------------------------------------------------------------
 
 /// Checks output CRI lines against input lines: same count, same prefixes, valid lines.

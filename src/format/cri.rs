@@ -1,4 +1,5 @@
-//! CRI (containerd, CRI-O) log lines and the reassembly of partial lines.
+//! CRI (containerd, CRI-O) log lines and the reassembly of partial lines (Docker json-file
+//! lines cut from one message are joined with the same groups).
 //!
 //! A CRI log line is `<RFC 3339 time> <stdout|stderr> <P|F> <message>`. The runtime cuts a long
 //! message (containerd: at 16 KiB) into `P` (partial) lines and ends it with an `F` (full)
@@ -82,6 +83,18 @@ pub(crate) struct Member {
     pub(crate) swallowed: bool,
     /// 1-based line number (for findings reports; 0 when not recorded).
     pub(crate) line_no: u64,
+    /// A Docker json-file line's own parts (its `prefix` is then the line up to the `log`
+    /// body); `None` for a CRI line.
+    pub(crate) docker: Option<DockerLine>,
+}
+
+/// What a Docker json-file line of a group keeps besides its prefix: its `log` body as written
+/// (put back byte for byte when its part of the message is unchanged) and the rest of the line
+/// after the body (`","stream":"stdout","time":"…"}`).
+#[derive(Debug)]
+pub(crate) struct DockerLine {
+    pub(crate) raw: Vec<u8>,
+    pub(crate) suffix: Vec<u8>,
 }
 
 /// The partial lines of one stream joined so far.
@@ -90,6 +103,8 @@ pub(crate) struct Group {
     pub(crate) members: Vec<Member>,
     /// The joined message.
     pub(crate) msg: Vec<u8>,
+    /// Bytes of the members' [`DockerLine`]s.
+    pub(crate) kept: usize,
 }
 
 /// One output line, ready or waiting for its group.
@@ -151,12 +166,30 @@ impl Queue {
     }
 }
 
-/// Reassembly state of one input: a group per stream, fail-closed flags, the output queue.
+/// Where a group is joined: one stream of CRI lines or of Docker json-file lines. The two
+/// formats never join each other's messages (a Docker line amid a CRI stream's partials is a
+/// line of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Slot(usize);
+
+impl Slot {
+    pub(crate) fn cri(s: Stream) -> Slot {
+        Slot(s as usize)
+    }
+
+    pub(crate) fn docker(s: Stream) -> Slot {
+        Slot(2 + s as usize)
+    }
+}
+
+const SLOTS: usize = 4;
+
+/// Reassembly state of one input: a group per slot, fail-closed flags, the output queue.
 #[derive(Debug, Default)]
 pub(crate) struct State {
-    pub(crate) groups: [Option<Group>; 2],
-    /// Drop the leading token run of the stream's next message (after a capped group).
-    pub(crate) swallow: [bool; 2],
+    pub(crate) groups: [Option<Group>; SLOTS],
+    /// Drop the leading token run of the slot's next message (after a capped group).
+    pub(crate) swallow: [bool; SLOTS],
     pub(crate) queue: Queue,
 }
 
@@ -165,24 +198,30 @@ impl State {
         self.groups.iter().any(Option::is_some)
     }
 
-    pub(crate) fn has_group(&self, s: Stream) -> bool {
-        self.groups[s as usize].is_some()
+    pub(crate) fn has_group(&self, s: Slot) -> bool {
+        self.groups[s.0].is_some()
     }
 
-    /// Bytes held in memory: queued output and joined messages.
+    pub(crate) fn group_mut(&mut self, s: Slot) -> &mut Option<Group> {
+        &mut self.groups[s.0]
+    }
+
+    pub(crate) fn swallow_mut(&mut self, s: Slot) -> &mut bool {
+        &mut self.swallow[s.0]
+    }
+
+    /// Bytes held in memory: queued output, joined messages, and the Docker lines kept to be
+    /// written back.
     pub(crate) fn held(&self) -> usize {
-        self.queue.ready_bytes() + self.groups.iter().flatten().map(|g| g.msg.len()).sum::<usize>()
+        self.queue.ready_bytes() + self.groups.iter().flatten().map(|g| g.msg.len() + g.kept).sum::<usize>()
     }
 
-    /// The stream whose open group started first.
-    pub(crate) fn oldest(&self) -> Option<Stream> {
-        let first = |s: Stream| self.groups[s as usize].as_ref().map(|g| g.members[0].seq);
-        match (first(Stream::Stdout), first(Stream::Stderr)) {
-            (Some(a), Some(b)) => Some(if a <= b { Stream::Stdout } else { Stream::Stderr }),
-            (Some(_), None) => Some(Stream::Stdout),
-            (None, Some(_)) => Some(Stream::Stderr),
-            (None, None) => None,
-        }
+    /// The slot whose open group started first.
+    pub(crate) fn oldest(&self) -> Option<Slot> {
+        (0..SLOTS)
+            .filter_map(|i| self.groups[i].as_ref().map(|g| (g.members[0].seq, Slot(i))))
+            .min_by_key(|&(seq, _)| seq)
+            .map(|(_, s)| s)
     }
 
     /// Forgets everything (a new input).

@@ -1,4 +1,4 @@
-//! Container log formats: Docker json-file, CRI with partial lines, JSON lines, logfmt.
+//! Container log formats: Docker json-file and CRI with partial lines joined, JSON lines, logfmt.
 //!
 //! A [`FormatScrubber`] wraps a [`Scrubber`] and scrubs whole-line chunks (what the framer
 //! hands out) in one of the [`Format`]s. It never parses a line it does not have to.
@@ -9,11 +9,13 @@
 //! scrub_chunk(chunk):
 //!   prescan: literal searches over the whole chunk (Teddy, SIMD, like the core's scanner)
 //!     - `\\` `\t` `\/` `\u00` and ` P `  escapes that can hide a secret, and the CRI
-//!                                     partial marker (checked: after `stdout`/`stderr`)
+//!                                     partial marker (checked: after `stdout`/`stderr`);
+//!     `{"log":"` at a line start whose `log` lacks its final `\n` (a Docker part; only in
+//!     chunks that start with a json-file line, or with `--format docker`)
 //!     - [[json_fields]] keys (auto, docker, json, cri); logfmt: `=` + a byte the core
 //!       stops at
 //!   lines with a hit are classified (first bytes); a few become *special*:
-//!     partial CRI lines -> joined per stream;  structured lines with a hit -> decoded
+//!     partial CRI lines, Docker parts -> joined per stream;  structured lines with a hit -> decoded
 //!   runs of other lines ("segments") -> Scrubber::scrub_buf, exactly as with --format raw
 //!     every line the core *changed* is classified and checked: a Docker or JSON line must
 //!     still be one valid JSON object, a CRI line must keep its prefix, a logfmt line must
@@ -48,8 +50,13 @@
 //! (`--log-opt env=…`) is redacted too; `stream` and `time` keep their bytes (no rule matches
 //! them).
 //!
-//! Docker also cuts messages longer than 16 KiB into lines whose `log` lacks the final `\n`;
-//! those are not joined (yet): each part is scrubbed on its own, as with `--format raw`.
+//! Docker also cuts messages longer than 16 KiB into lines whose `log` lacks the final `\n`
+//! (every part but the last). Those are joined per stream like CRI partial lines (below): the
+//! decoded `log` bodies make one message, scrubbed once, and each part goes back into its own
+//! line: an unchanged part byte for byte, a changed one with only the changed region
+//! re-encoded (Go's escaping), the envelope (`stream`, `time`, `attrs`) as it was. Docker and
+//! CRI lines have groups of their own. With `auto`, a chunk is searched for such lines only
+//! when its first line is a json-file line (see `FormatScrubber::docker_parts`).
 //!
 //! **JSON lines.** The same reasoning: raw scrubbing, checked to leave valid JSON. Lines with
 //! a hiding escape or a `[[json_fields]]` key are walked member by member (see the `json`
@@ -161,6 +168,10 @@ impl Format {
         matches!(self, Format::Auto | Format::Cri)
     }
 
+    fn docker(self) -> bool {
+        matches!(self, Format::Auto | Format::Docker)
+    }
+
     fn structured(self) -> bool {
         matches!(self, Format::Auto | Format::Json | Format::Docker | Format::Cri)
     }
@@ -217,6 +228,7 @@ pub struct GroupReport {
 const PARTIAL: u8 = 1;
 const HAZARD: u8 = 2;
 const WORD: u8 = 4;
+const DOCKER_PART: u8 = 8;
 
 /// Escapes that can hide a secret from the raw scan, in pattern order.
 const ESCAPES: [&[u8]; 4] = [b"\\\\", b"\\t", b"\\/", b"\\u00"];
@@ -248,7 +260,8 @@ pub struct FormatScrubber<'a> {
 const ESCAPE_FINDER: usize = 0;
 const WORD_FINDER: usize = 1;
 const PARTIAL_FINDER: usize = 2;
-const FINDERS: usize = 3;
+const DOCKER_FINDER: usize = 3;
+const FINDERS: usize = 4;
 
 /// One prescan searcher: Teddy (SIMD) when the CPU has it and the search is case-sensitive,
 /// an Aho-Corasick automaton otherwise; the marks have their own.
@@ -262,6 +275,10 @@ enum Finder {
     /// CRI partial markers: `memchr::memmem` for [`PARTIAL_TAG`], then one of
     /// [`PARTIAL_STREAMS`] before it (the hit spans both).
     Partial(memchr::memmem::Finder<'static>),
+    /// Docker json-file lines cut from a longer message: `memchr::memmem` for
+    /// [`docker::PREFIX`] at a line start, then its `log` string, which must lack the final
+    /// `\n` (see [`docker::log_end`]). The hit is the prefix.
+    DockerPart(memchr::memmem::Finder<'static>),
 }
 
 impl Finder {
@@ -313,6 +330,24 @@ impl Finder {
                 }
                 return None;
             }
+            Finder::DockerPart(f) => {
+                let mut at = from;
+                while let Some(i) = f.find(hay.get(at..)?) {
+                    let p = at + i;
+                    if p == 0 || hay[p - 1] == b'\n' {
+                        match docker::log_end(&hay[p..]) {
+                            Some((_, false)) => return Some((p, p + docker::PREFIX.len(), 0)),
+                            Some((end, true)) => {
+                                at = p + end;
+                                continue;
+                            }
+                            None => {}
+                        }
+                    }
+                    at = p + 1;
+                }
+                return None;
+            }
         };
         m.map(|m| (m.start(), m.end(), m.pattern().as_u32()))
     }
@@ -331,6 +366,8 @@ impl<'a> FormatScrubber<'a> {
         // for ` P ` stopped at every word starting with `P`: 5.3 M of its own).
         let escapes = format.structured().then_some(Finder::Escapes);
         let partial = format.cri().then(|| Finder::Partial(memchr::memmem::Finder::new(PARTIAL_TAG).into_owned()));
+        let docker_part =
+            format.docker().then(|| Finder::DockerPart(memchr::memmem::Finder::new(docker::PREFIX).into_owned()));
         let mut words: Vec<Vec<u8>> = Vec::new();
         let mut nocase = true;
         if format.structured() {
@@ -351,7 +388,7 @@ impl<'a> FormatScrubber<'a> {
             scrubber,
             format,
             cap: cap.max(1),
-            finders: [escapes, Finder::new(&words, nocase), partial],
+            finders: [escapes, Finder::new(&words, nocase), partial, docker_part],
             secret_names,
         }
     }
@@ -415,7 +452,25 @@ impl<'a> FormatScrubber<'a> {
     /// a CRI partial line, or a partial group is open). The parallel path scrubs such chunks
     /// on its reader thread.
     pub fn needs_order(&self, chunk: &[u8], st: &FormatState) -> bool {
-        st.cri.pending() || self.finders[PARTIAL_FINDER].iter().any(|f| f.find(chunk, 0).is_some())
+        st.cri.pending()
+            || self.finders[PARTIAL_FINDER].iter().any(|f| f.find(chunk, 0).is_some())
+            || (self.docker_parts(chunk) && self.finders[DOCKER_FINDER].iter().any(|f| f.find(chunk, 0).is_some()))
+    }
+
+    /// Whether `chunk` is searched for Docker json-file lines cut from a longer message: with
+    /// `--format docker` always; with `auto` when the chunk's first line (or, after a long
+    /// line's windows, its second) is a json-file line. A Docker log file is json-file lines
+    /// only, and chunks hold whole lines, so its chunks all qualify; other input does not pay
+    /// for the search (a `memmem` pass cost 8% of the instructions on clean bench logs).
+    fn docker_parts(&self, chunk: &[u8]) -> bool {
+        match self.format {
+            Format::Docker => true,
+            Format::Auto => {
+                chunk.starts_with(docker::PREFIX)
+                    || memchr::memchr(b'\n', chunk).is_some_and(|i| chunk[i + 1..].starts_with(docker::PREFIX))
+            }
+            _ => false,
+        }
     }
 
     /// Whether partial lines are waiting for the rest of their message.
@@ -428,6 +483,7 @@ impl<'a> FormatScrubber<'a> {
     /// Scrubs a chunk of whole lines (the last may lack its `\n`). See the module docs.
     pub fn scrub_chunk<'s>(&self, chunk: &'s [u8], st: &'s mut FormatState, info: ChunkInfo) -> Output<'s> {
         st.begin(info);
+        st.docker_parts = self.docker_parts(chunk);
         if self.format == Format::Raw {
             self.flush_segment(chunk, 0..chunk.len(), st, false);
             st.end(chunk);
@@ -455,6 +511,11 @@ impl<'a> FormatScrubber<'a> {
                 LineAction::Member(c) => {
                     self.flush_segment(chunk, seg..ls, st, true);
                     self.member(chunk, ls, le, c, st);
+                    seg = next;
+                }
+                LineAction::DockerMember(d) => {
+                    self.flush_segment(chunk, seg..ls, st, true);
+                    self.docker_member(chunk, ls, le, d, st);
                     seg = next;
                 }
                 LineAction::Special => {
@@ -500,7 +561,7 @@ impl<'a> FormatScrubber<'a> {
     fn next_hit(&self, chunk: &[u8], from: usize, st: &mut FormatState) -> Option<usize> {
         let mut best: Option<usize> = None;
         for (i, f) in self.finders.iter().enumerate() {
-            let Some(f) = f else { continue };
+            let Some(f) = f.as_ref().filter(|_| i != DOCKER_FINDER || st.docker_parts) else { continue };
             if let Some((s, _, _)) = st.next[i].get(f, chunk, from) {
                 best = Some(best.map_or(s, |b| b.min(s)));
             }
@@ -512,7 +573,7 @@ impl<'a> FormatScrubber<'a> {
     fn hits_in_line(&self, chunk: &[u8], ls: usize, le: usize, st: &mut FormatState) -> u8 {
         let mut kinds = 0;
         for (i, f) in self.finders.iter().enumerate() {
-            let Some(f) = f else { continue };
+            let Some(f) = f.as_ref().filter(|_| i != DOCKER_FINDER || st.docker_parts) else { continue };
             let mut from = ls;
             while let Some((s, e, pat)) = st.next[i].get(f, chunk, from) {
                 if s >= le {
@@ -522,6 +583,7 @@ impl<'a> FormatScrubber<'a> {
                     ESCAPE_FINDER if hides_secret(chunk, s, pat) => HAZARD,
                     ESCAPE_FINDER => 0,
                     WORD_FINDER => WORD,
+                    DOCKER_FINDER => DOCKER_PART,
                     _ => PARTIAL,
                 };
                 from = e;
@@ -554,9 +616,16 @@ impl<'a> FormatScrubber<'a> {
     }
 
     fn line_action(&self, line: &[u8], kinds: u8, st: &FormatState) -> LineAction {
+        if self.format.docker() && (kinds & DOCKER_PART != 0 || st.cri.pending()) {
+            if let Some(d) = docker::part(line) {
+                if d.partial || st.cri.has_group(cri::Slot::docker(d.stream)) {
+                    return LineAction::DockerMember(d);
+                }
+            }
+        }
         if self.format.cri() && (kinds & PARTIAL != 0 || st.cri.pending()) {
             if let Some(c) = cri::parse(line) {
-                if c.partial || st.cri.has_group(c.stream) {
+                if c.partial || st.cri.has_group(cri::Slot::cri(c.stream)) {
                     return LineAction::Member(c);
                 }
             }
@@ -890,37 +959,78 @@ impl<'a> FormatScrubber<'a> {
 
     fn member(&self, chunk: &[u8], ls: usize, le: usize, c: cri::Line, st: &mut FormatState) {
         let line = &chunk[ls..le];
-        let s = c.stream as usize;
-        let mut content = &line[c.content..];
+        let j = Joined {
+            slot: cri::Slot::cri(c.stream),
+            partial: c.partial,
+            prefix: &line[..c.tag_end],
+            sep: c.content > c.tag_end,
+            content: &line[c.content..],
+            docker: None,
+        };
+        self.join(chunk, ls, le, j, st);
+    }
+
+    /// [`Self::member`] for a Docker json-file line: its decoded `log` body joins the stream's
+    /// message; the line around the body is kept to write it back.
+    fn docker_member(&self, chunk: &[u8], ls: usize, le: usize, d: docker::Part, st: &mut FormatState) {
+        let line = &chunk[ls..le];
+        let body = &line[d.body.clone()];
+        let (mut content, mut map) = (Vec::new(), Vec::new());
+        if json::decode(body, &mut content, &mut map).is_none() {
+            // `docker::part` checked the line is valid JSON, so its body decodes; were it not
+            // so, the body is joined as it is written (fail closed: it is still scrubbed).
+            content.clear();
+            content.extend_from_slice(body);
+        }
+        let (mut raw, mut suffix) = (st.take_buf(), st.take_buf());
+        raw.extend_from_slice(body);
+        suffix.extend_from_slice(&line[d.body.end..]);
+        let j = Joined {
+            slot: cri::Slot::docker(d.stream),
+            partial: d.partial,
+            prefix: &line[..d.body.start],
+            sep: false,
+            content: &content,
+            docker: Some(cri::DockerLine { raw, suffix }),
+        };
+        self.join(chunk, ls, le, j, st);
+    }
+
+    /// Adds a line's part of a message to its group, and finishes the group at the message's
+    /// last part.
+    fn join(&self, chunk: &[u8], ls: usize, le: usize, j: Joined<'_>, st: &mut FormatState) {
+        let Joined { slot: s, partial, prefix: line_prefix, sep, mut content, docker } = j;
         let mut swallowed = false;
-        if st.cri.swallow[s] {
+        if *st.cri.swallow_mut(s) {
             let n = content.iter().take_while(|&&b| is_run_byte(b)).count();
             swallowed = n > 0;
             content = &content[n..];
-            if !content.is_empty() || !c.partial {
-                st.cri.swallow[s] = false;
+            if !content.is_empty() || !partial {
+                *st.cri.swallow_mut(s) = false;
             }
         }
         let line_no = if st.work.record { st.line_no_at(chunk, ls) } else { 0 };
         let seq = st.cri.queue.push_waiting();
         let mut prefix = st.take_buf();
-        prefix.extend_from_slice(&line[..c.tag_end]);
-        if st.cri.groups[s].is_none() {
-            st.cri.groups[s] = Some(st.free_groups.pop().unwrap_or_default());
+        prefix.extend_from_slice(line_prefix);
+        if !st.cri.has_group(s) {
+            *st.cri.group_mut(s) = Some(st.free_groups.pop().unwrap_or_default());
         }
-        let g = st.cri.groups[s].as_mut().expect("just opened");
+        let g = st.cri.group_mut(s).as_mut().expect("just opened");
+        g.kept += docker.as_ref().map_or(0, |d| d.raw.len() + d.suffix.len());
         g.members.push(cri::Member {
             seq,
             prefix,
-            sep: c.content > c.tag_end,
+            sep,
             len: content.len(),
             term: le < chunk.len(),
             swallowed,
             line_no,
+            docker,
         });
         g.msg.extend_from_slice(content);
-        if !c.partial {
-            self.finalize(c.stream, false, st);
+        if !partial {
+            self.finalize(s, false, st);
         }
     }
 
@@ -933,8 +1043,8 @@ impl<'a> FormatScrubber<'a> {
     }
 
     /// Scrubs a stream's joined message and puts it back into its lines (see the module docs).
-    fn finalize(&self, stream: cri::Stream, capped: bool, st: &mut FormatState) {
-        let Some(mut g) = st.cri.groups[stream as usize].take() else { return };
+    fn finalize(&self, slot: cri::Slot, capped: bool, st: &mut FormatState) {
+        let Some(mut g) = st.cri.group_mut(slot).take() else { return };
         let msg = std::mem::take(&mut g.msg);
         let mut spans: Vec<Range<usize>> = Vec::new();
         let mut found: Vec<Finding> = Vec::new();
@@ -975,7 +1085,7 @@ impl<'a> FormatScrubber<'a> {
                 n.extend_from_slice(self.marker().as_bytes());
                 spans.push(msg.len() - run..msg.len());
             }
-            st.cri.swallow[stream as usize] = true;
+            *st.cri.swallow_mut(slot) = true;
         }
         let lens: Vec<usize> = g.members.iter().map(|m| m.len).collect();
         let cuts = cri::split_back(&msg, &new, &lens, &spans);
@@ -985,14 +1095,37 @@ impl<'a> FormatScrubber<'a> {
         let mut off = 0;
         for (k, m) in g.members.iter().enumerate() {
             let part = &new[cuts[k]..cuts[k + 1]];
+            let orig = &msg[off..off + m.len];
             let mut line = st.take_buf();
             line.extend_from_slice(&m.prefix);
-            let sep = m.sep || !part.is_empty();
-            if sep {
-                line.push(b' ');
-            }
-            line.extend_from_slice(part);
-            if m.swallowed || sep != m.sep || part != &msg[off..off + m.len] {
+            let changed = match &m.docker {
+                None => {
+                    let sep = m.sep || !part.is_empty();
+                    if sep {
+                        line.push(b' ');
+                    }
+                    line.extend_from_slice(part);
+                    m.swallowed || sep != m.sep || part != orig
+                }
+                Some(d) => {
+                    let changed = m.swallowed || part != orig;
+                    if changed {
+                        // Only the changed region is re-encoded (as Docker's Go encoder
+                        // writes it); the body's other bytes stay as they were written.
+                        let (mut old, mut map) = (Vec::new(), Vec::new());
+                        if json::decode(&d.raw, &mut old, &mut map).is_some() {
+                            json::splice_body(&d.raw, &old, &map, part, json::Style::Go, &mut line);
+                        } else {
+                            json::encode_go(part, &mut line);
+                        }
+                    } else {
+                        line.extend_from_slice(&d.raw);
+                    }
+                    line.extend_from_slice(&d.suffix);
+                    changed
+                }
+            };
+            if changed {
                 st.work.stats.lines_changed += 1;
             }
             off += m.len;
@@ -1004,7 +1137,12 @@ impl<'a> FormatScrubber<'a> {
         drop(new);
         for m in g.members.drain(..) {
             st.give_buf(m.prefix);
+            if let Some(d) = m.docker {
+                st.give_buf(d.raw);
+                st.give_buf(d.suffix);
+            }
         }
+        g.kept = 0;
         g.msg = msg;
         g.msg.clear();
         if g.msg.capacity() <= SPARE_MAX && st.free_groups.len() < 2 {
@@ -1069,9 +1207,25 @@ enum Class {
     Malformed,
 }
 
+/// How a line joins its stream's message (see `FormatScrubber::join`).
+struct Joined<'l> {
+    slot: cri::Slot,
+    /// More of the message follows.
+    partial: bool,
+    /// The line before its part of the message.
+    prefix: &'l [u8],
+    /// A space separates `prefix` from the part (CRI).
+    sep: bool,
+    /// The line's part of the message (decoded, for Docker).
+    content: &'l [u8],
+    /// What a Docker line keeps to be written back.
+    docker: Option<cri::DockerLine>,
+}
+
 enum LineAction {
     Normal,
     Member(cri::Line),
+    DockerMember(docker::Part),
     Special,
 }
 
@@ -1357,6 +1511,9 @@ pub struct FormatState {
     spare: Vec<Vec<u8>>,
     free_groups: Vec<cri::Group>,
     next: [NextHit; FINDERS],
+    /// Whether the chunk being scrubbed is searched for Docker parts (see
+    /// `FormatScrubber::docker_parts`).
+    docker_parts: bool,
     reports: Vec<GroupReport>,
     stats: Stats,
     /// Line counting cursor for findings: (offset in the chunk, line number there).
