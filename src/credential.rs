@@ -8,7 +8,12 @@
 //! - `Bearer <v>` / `Basic <v>` after spaces, a tab, `%20` or `+` (URL-encoded);
 //! - `key=value`, `key = value`, `key: value`, `key=>value`, `key%3Dvalue` (URL-encoded);
 //! - `"key":"value"`, `'key': 'value'`, escaped JSON `\"key\":\"value\"`, `"key": 123`;
+//! - `<key>value</key>` (XML);
 //! - values quoted with `"`, `'`, `\"`, or unquoted up to the next delimiter.
+//!
+//! A key is a key word that ends in a secret name (`db_password`), or in a name and one of
+//! [`SECRET_SUFFIXES`] (`password_confirmation`, `passwordHash`, `password2`): see
+//! [`key_end`].
 //!
 //! Not credentials: an RFC 6750 challenge (`Bearer realm="x"`), prose (`Bearer authentication
 //! failed`: a bare lowercase, capitalised or uppercase word), placeholders (`null`, `None`,
@@ -223,6 +228,16 @@ struct ValueStart {
     url: bool,
 }
 
+/// The first byte of the key word that holds the name starting at `start`: the run of
+/// `[A-Za-z0-9_.-]` before it (`db_password`, `--password`, `user.token`).
+fn key_word_start(line: &[u8], start: usize) -> usize {
+    let mut k = start;
+    while k > 0 && (line[k - 1].is_ascii_alphanumeric() || matches!(line[k - 1], b'_' | b'-' | b'.')) {
+        k -= 1;
+    }
+    k
+}
+
 /// Where the value after a key name ending at `i` starts: past the key's closing quote, the
 /// separator (`=`, `:`, `=>`, `%3D`, `%3A`) and blanks. `None` without a separator or a value.
 fn after_separator(line: &[u8], mut i: usize) -> Option<ValueStart> {
@@ -250,6 +265,7 @@ fn after_separator(line: &[u8], mut i: usize) -> Option<ValueStart> {
 /// Whether the value of the key at `key` opens a JSON array or object after a double-quoted
 /// key (what [`nested_values`] reads, well formed or not).
 pub(crate) fn opens_container(line: &[u8], key: Range<usize>) -> bool {
+    let key = key.start..key_end(line, key.end);
     after_separator(line, key.end)
         .is_some_and(|v| !v.url && matches!(v.key_quote, Some((Quote::Double, _))) && matches!(line[v.at], b'{' | b'['))
 }
@@ -260,6 +276,7 @@ pub(crate) fn opens_container(line: &[u8], key: Range<usize>) -> bool {
 /// Returns them and the container's end; `None` when no well-formed JSON container starts
 /// there. `true`, `false` and `null` are not secrets and are left out.
 pub fn nested_values(line: &[u8], key: Range<usize>) -> Option<(Vec<Value>, usize)> {
+    let key = key.start..key_end(line, key.end);
     let ValueStart { at: start, key_quote, url } = after_separator(line, key.end)?;
     if url || !matches!(key_quote, Some((Quote::Double, _))) || !matches!(line[start], b'{' | b'[') {
         return None;
@@ -340,11 +357,88 @@ fn xml_element_value(line: &[u8], key: Range<usize>) -> Option<Value> {
     Some(Value { range: start..end, quote: Quote::None, json_number: false, url_encoded: false })
 }
 
+/// Suffixes that extend a secret key name into the name of another key holding the same
+/// secret: typed again (`password_confirmation`, `passwordConfirm`, `password_repeat`,
+/// `password_again`), another version of it (`password_new`, `passwordOld`), or a hash of it
+/// that can be attacked offline (`password_hash`, `password_digest`). Besides these words, one
+/// digit (`password2`, `new_password1`: Django's forms). A `_` or `-` may come before the
+/// suffix, or nothing (`passwordHash`); the suffix must end the key. Longest first
+/// (`confirmation` before `confirm`).
+///
+/// Why an allowlist of suffixes rather than more names in the rules: names match as the *end*
+/// of a longer key (`db_password`), and the scanner looks for names only (`password` finds
+/// `new_password_confirmation` as it finds `db_password`), so no literal is added to its
+/// prefilter and a user's own names (`pin`, `otp_secret`) get the same suffixes. What is left
+/// out is left out on purpose: `_id` (`api_key_id` names a key, it is not one), `_salt`
+/// (stored beside the hash, not secret), `_policy`, `_length`, `_expired`, `_type`, `_count`,
+/// `_timeout`, `less` (`passwordless`): anything not listed ends no key.
+pub const SECRET_SUFFIXES: [&str; 8] = ["confirmation", "confirm", "repeat", "again", "new", "old", "hash", "digest"];
+
+/// The shortest name that takes a suffix. Shorter names (`pwd`, `sig`) are found only with a
+/// key terminator right after them (`pwd=`): `pwd_hash` is not their key.
+pub const SUFFIXED_NAME_MIN: usize = 4;
+
+/// Whether `b` continues a key word (so a name or suffix before it does not end the key).
+fn continues_key(b: Option<&u8>) -> bool {
+    b.is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The end of the key whose secret name ends at `i`: past a [`SECRET_SUFFIXES`] suffix (or one
+/// digit), with its optional `_` or `-`, when the suffix ends the key; else `i`.
+pub fn key_end(line: &[u8], i: usize) -> usize {
+    let mut j = i;
+    if matches!(line.get(j), Some(b'_' | b'-')) {
+        j += 1;
+    }
+    let Some(rest) = line.get(j..) else { return i };
+    let n = if rest.first().is_some_and(u8::is_ascii_digit) {
+        1
+    } else {
+        match SECRET_SUFFIXES.iter().find(|s| starts_with_ci(rest, s.as_bytes())) {
+            Some(s) => s.len(),
+            None => return i,
+        }
+    };
+    if continues_key(line.get(j + n)) { i } else { j + n }
+}
+
+/// Whether a whole key (a JSON member's, a logfmt key, a tracing field name) names a secret
+/// under the rule name `name`, as the scanner reads keys: it ends in `name` (`db_password`),
+/// or, for names of [`SUFFIXED_NAME_MIN`] bytes or more, in `name` and a suffix
+/// ([`SECRET_SUFFIXES`]: `password_confirmation`). ASCII case-insensitive.
+pub fn key_names_secret(key: &[u8], name: &[u8]) -> bool {
+    let ends_in_name = |k: &[u8]| k.len() >= name.len() && k[k.len() - name.len()..].eq_ignore_ascii_case(name);
+    if ends_in_name(key) {
+        return true;
+    }
+    if name.len() < SUFFIXED_NAME_MIN {
+        return false;
+    }
+    let cut = if key.last().is_some_and(u8::is_ascii_digit) {
+        1
+    } else {
+        match SECRET_SUFFIXES
+            .iter()
+            .find(|s| key.len() >= s.len() && key[key.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes()))
+        {
+            Some(s) => s.len(),
+            None => return false,
+        }
+    };
+    let mut k = &key[..key.len() - cut];
+    if let Some((b'_' | b'-', rest)) = k.split_last() {
+        k = rest;
+    }
+    ends_in_name(k)
+}
+
 /// The value of the key name found at `key` (e.g. the literal `password`).
 ///
-/// The name must end the key: the next byte is a closing quote, whitespace or a separator. Any
-/// key *ending* in the name matches (`db_password`), so the left side is not checked.
+/// The key is first taken past a suffix ([`key_end`]: `password_confirmation`). It must then
+/// end: the next byte is a closing quote, whitespace or a separator. Any key *ending* in the
+/// name matches (`db_password`), so the left side is not checked.
 pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
+    let key = key.start..key_end(line, key.end);
     if line.get(key.end) == Some(&b'>') {
         return xml_element_value(line, key);
     }
@@ -355,10 +449,7 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
         // separator. (Read as a quoted
         // value, `:` would be redacted here and the key read differently once the value is
         // `[REDACTED]`, found by `fuzz/` target `format_docker`.)
-        let mut k = key.start;
-        while k > 0 && (line[k - 1].is_ascii_alphanumeric() || matches!(line[k - 1], b'_' | b'-' | b'.')) {
-            k -= 1;
-        }
+        let k = key_word_start(line, key.start);
         let key_opened = line[..k].ends_with(&line[i..vstart]);
         if key_quote.is_none()
             && key_opened
@@ -609,6 +700,52 @@ mod tests {
         assert_eq!(kv("x=https%3A%2F%2Fh%3Faccess_token%3Dabc%26y", "access_token").as_deref(), Some("abc"));
         assert_eq!(kv(r#"{"password":12345}"#, "password").as_deref(), Some("12345"));
         assert_eq!(kv("password => 'pw'", "password").as_deref(), Some("pw"));
+    }
+
+    #[test]
+    fn a_secret_suffix_extends_the_key() {
+        for (line, end) in [
+            ("password_confirmation=x", 21),
+            ("passwordHash=x", 12),
+            ("password-confirm=x", 16),
+            ("password2=x", 9),
+            ("password_new=x", 12),
+            ("password_digest", 15),
+        ] {
+            assert_eq!(key_end(line.as_bytes(), 8), end, "{line}");
+        }
+        for line in [
+            "password=x",
+            "password",
+            "password_policy=x",
+            "passwordless=x",
+            "password_hashed=x",
+            "password12=x",
+            "password_confirmation_required=x",
+            "password_=x",
+        ] {
+            assert_eq!(key_end(line.as_bytes(), 8), 8, "{line}");
+        }
+        assert_eq!(kv("new_password_confirmation=abc&x=1", "password").as_deref(), Some("abc"));
+        assert_eq!(kv(r#"{"passwordHash":"abc"}"#, "password").as_deref(), Some("abc"));
+        assert_eq!(kv("<password_hash>abc</password_hash>", "password").as_deref(), Some("abc"));
+        assert_eq!(kv("password_length=12", "password"), None);
+        assert_eq!(kv("api_key_id=abc", "api_key"), None);
+    }
+
+    #[test]
+    fn whole_keys_name_a_secret_by_name_or_by_name_and_suffix() {
+        for key in
+            ["password", "db_password", "PASSWORD_CONFIRMATION", "passwordHash", "new_password2", "password-digest"]
+        {
+            assert!(key_names_secret(key.as_bytes(), b"password"), "{key}");
+        }
+        for key in ["password_policy", "passwordless", "password12", "hash", "confirmation", "password_salt"] {
+            assert!(!key_names_secret(key.as_bytes(), b"password"), "{key}");
+        }
+        // A short name takes no suffix: the scanner finds it only with a terminator after it.
+        assert!(key_names_secret(b"PWD", b"pwd"));
+        assert!(!key_names_secret(b"pwd_hash", b"pwd"));
     }
 
     #[test]

@@ -370,10 +370,10 @@ impl<'a> FormatScrubber<'a> {
         self.scrubber.rules().redacted_marker()
     }
 
-    /// Whether a member key is a secret key (its lowercase form ends with a name).
+    /// Whether a member key is a secret key: it ends with a name, or with a name and a suffix
+    /// (`password_confirmation`), as the scanner reads keys (`credential::key_names_secret`).
     fn is_secret_key(&self, key: &[u8]) -> bool {
-        let lower = key.to_ascii_lowercase();
-        self.secret_names.iter().any(|n| lower.ends_with(n))
+        self.secret_names.iter().any(|n| crate::credential::key_names_secret(key, n))
     }
 
     /// The `[[json_fields]]` path matching the member at `path` (ranges into `keys`), and its

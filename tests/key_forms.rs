@@ -1,0 +1,108 @@
+//! Key forms a black-box sweep found passing unredacted (2026-12-06), each now redacted, and
+//! the look-alikes that must stay as they are.
+//!
+//! - a secret key name extended by a suffix that names the same secret again or a hash of it:
+//!   `password_confirmation` (Rails, Laravel), `passwordConfirmation`, `password-confirm`,
+//!   `password2` / `new_password2` (Django), `password_hash`, `passwordHash`, `password_digest`.
+//!
+//! Only the value changes: the key, separators and quotes stay byte-identical, and a second
+//! scrub changes nothing. Values are obviously fake passwords (no token shapes).
+
+use logscrub::format::{ChunkInfo, Format, FormatScrubber, FormatState};
+
+use crate::util::{self, show};
+
+/// Scrubs `input` twice with the core scrubber (asserting the second pass changes nothing)
+/// and once through the `--format auto` layer (asserting the same output).
+fn scrub(input: &str) -> String {
+    let once = util::scrub_line(input.as_bytes());
+    let twice = util::scrub_line(&once);
+    assert!(twice == once, "not idempotent\ninput: {input}\nonce:  {}\ntwice: {}", show(&once), show(&twice));
+    let fmt = FormatScrubber::new(util::scrubber(), Format::Auto, 1 << 20);
+    let mut st = FormatState::default();
+    let chunk = format!("{input}\n");
+    let auto = fmt.scrub_chunk(chunk.as_bytes(), &mut st, ChunkInfo::default()).to_vec();
+    let mut want = once.clone();
+    want.push(b'\n');
+    assert!(auto == want, "--format auto differs\ninput: {input}\ncore:  {}\nauto:  {}", show(&once), show(&auto));
+    String::from_utf8(once).expect("ASCII in, ASCII out")
+}
+
+/// Each `(input, expected)` pair, reported all at once.
+fn check(cases: &[(&str, &str)]) {
+    let bad: Vec<String> = cases
+        .iter()
+        .filter_map(|(input, want)| {
+            let got = scrub(input);
+            (got != *want).then(|| format!("\ninput: {input}\nwant:  {want}\ngot:   {got}"))
+        })
+        .collect();
+    assert!(bad.is_empty(), "{} case(s) wrong:{}", bad.len(), bad.concat());
+}
+
+/// Each line must pass byte-identical.
+fn unchanged(lines: &[&str]) {
+    let changed: Vec<(&str, String)> =
+        lines.iter().map(|l| (*l, scrub(l))).filter(|(l, got)| got.as_str() != *l).collect();
+    assert!(changed.is_empty(), "changed: {changed:#?}");
+}
+
+// ---- 1. a suffix that extends a secret key name ---------------------------------------------
+
+#[test]
+fn a_confirmation_suffix_extends_a_secret_key() {
+    check(&[
+        ("password_confirmation=hunter2", "password_confirmation=[REDACTED]"),
+        ("passwordConfirmation=hunter2", "passwordConfirmation=[REDACTED]"),
+        ("password-confirm=hunter2", "password-confirm=[REDACTED]"),
+        ("new_password_confirmation=hunter2&x=1", "new_password_confirmation=[REDACTED]&x=1"),
+        (r#"{"password_confirmation":"hunter2","ok":1}"#, r#"{"password_confirmation":"[REDACTED]","ok":1}"#),
+        (r#"{"passwordConfirmation": "hunter2"}"#, r#"{"passwordConfirmation": "[REDACTED]"}"#),
+        ("PASSWORD_CONFIRMATION: hunter2", "PASSWORD_CONFIRMATION: [REDACTED]"),
+        ("password_repeat=hunter2 passwordAgain=hunter2", "password_repeat=[REDACTED] passwordAgain=[REDACTED]"),
+        // Django's UserCreationForm and SetPasswordForm.
+        ("password1=hunter2&password2=hunter2", "password1=[REDACTED]&password2=[REDACTED]"),
+        ("new_password1=hunter2&new_password2=hunter2", "new_password1=[REDACTED]&new_password2=[REDACTED]"),
+    ]);
+}
+
+#[test]
+fn a_hash_or_digest_suffix_extends_a_secret_key() {
+    check(&[
+        ("passwordHash=fakehash0000", "passwordHash=[REDACTED]"),
+        ("password_hash=fakehash0000", "password_hash=[REDACTED]"),
+        ("password_digest=fakedigest00", "password_digest=[REDACTED]"),
+        (r#"{"password_hash":"fakehash0000"}"#, r#"{"password_hash":"[REDACTED]"}"#),
+        ("user.password_digest = 'fakedigest00'", "user.password_digest = '[REDACTED]'"),
+        ("refresh_token_hash=fakehash0000", "refresh_token_hash=[REDACTED]"),
+    ]);
+}
+
+#[test]
+fn a_suffixed_key_holding_a_json_container_has_its_leaves_redacted() {
+    check(&[(r#"{"password_confirmation":["hunter2"],"n":1}"#, r#"{"password_confirmation":["[REDACTED]"],"n":1}"#)]);
+}
+
+#[test]
+fn other_suffixes_do_not_extend_a_secret_key() {
+    unchanged(&[
+        "password_policy=strict",
+        "password_length=12",
+        "password_expired=true",
+        "password_expired=yes",
+        "token_type=Bearer",
+        "token_count=3",
+        "session_timeout=30",
+        "passwordless=true",
+        "passwordless=enabled",
+        // A key id is not the key.
+        "api_key_id=AKID000",
+        r#"{"api_key_id":"AKID000","token_type":"Bearer","password_length":12}"#,
+        // The suffix must end the key.
+        "password_confirmed=yes",
+        "password_hashed=yes",
+        "password_hash_algorithm=bcrypt",
+        "password_confirmation_required=yes",
+        "session_hashes=4",
+    ]);
+}
