@@ -9,6 +9,8 @@
 //! - `key=value`, `key = value`, `key: value`, `key=>value`, `key%3Dvalue` (URL-encoded);
 //! - `"key":"value"`, `'key': 'value'`, escaped JSON `\"key\":\"value\"`, `"key": 123`;
 //! - `<key>value</key>` (XML);
+//! - command-line flags: `--key value`, `--key 'a b'`, `-key value` (not `-p`, not a following
+//!   flag: `flag_value`);
 //! - values quoted with `"`, `'`, `\"`, or unquoted up to the next delimiter.
 //!
 //! A key is a key word that ends in a secret name (`db_password`), or in a name and one of
@@ -432,17 +434,94 @@ pub fn key_names_secret(key: &[u8], name: &[u8]) -> bool {
     ends_in_name(k)
 }
 
+/// Words after a flag named in a sentence (`use --token to log in`, `--password is required`,
+/// `pass --token or set TOKEN`): prose, not the flag's value.
+const FLAG_PROSE: [&[u8]; 24] = [
+    b"a",
+    b"an",
+    b"and",
+    b"are",
+    b"as",
+    b"can",
+    b"flag",
+    b"for",
+    b"if",
+    b"in",
+    b"instead",
+    b"is",
+    b"missing",
+    b"must",
+    b"not",
+    b"of",
+    b"on",
+    b"option",
+    b"or",
+    b"required",
+    b"requires",
+    b"the",
+    b"to",
+    b"with",
+];
+
+/// `--password hunter2`, `--token 'a b'`, `-token abc` (Go's flag package): a command-line flag
+/// whose word ends in the key name, and its value after blanks (process listings, audit and
+/// CI logs). The word starts with one or two dashes and a letter or digit, after the line's
+/// start, a blank or a quote. Not a value: nothing, another flag (`--password --verbose`,
+/// anything starting with `-`), a usage placeholder (`--token <TOKEN>`), a word of prose
+/// (`FLAG_PROSE`: `use --token to log in`). Not a flag: `--no-…`
+/// and `--ask-…` (booleans by convention: `psql --no-password db`), short flags (`-p`, no
+/// name). A quoted value runs to its quote; an unquoted one is the whole argument, up to a
+/// blank, a quote, a backslash or a backquote (the end of a string around the command line).
+fn flag_value(line: &[u8], key: &Range<usize>) -> Option<Value> {
+    let k = key_word_start(line, key.start);
+    let word = &line[k..key.end];
+    let dashes = word.iter().take_while(|&&b| b == b'-').count();
+    if !(1..=2).contains(&dashes) || !word.get(dashes).is_some_and(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    if k > 0 && !matches!(line[k - 1], b' ' | b'\t' | b'"' | b'\'') {
+        return None;
+    }
+    let name = &word[dashes..];
+    if starts_with_ci(name, b"no-") || starts_with_ci(name, b"ask-") {
+        return None;
+    }
+    let i = skip_blanks(line, key.end);
+    if i == key.end || i >= line.len() {
+        return None;
+    }
+    if let Some((q, vstart)) = open_quote(line, i) {
+        let end = quoted_end(line, vstart, q);
+        let v = &line[vstart..end];
+        if is_placeholder(v) {
+            return None;
+        }
+        return Some(Value { range: vstart..end, quote: q, json_number: false, url_encoded: q == Quote::Percent });
+    }
+    let end = line[i..]
+        .iter()
+        .position(|&b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'\\' | b'`'))
+        .map_or(line.len(), |n| i + n);
+    let v = &line[i..end];
+    if v[0] == b'-' || is_placeholder(v) || (v[0] == b'<' && v.ends_with(b">")) || FLAG_PROSE.contains(&v) {
+        return None;
+    }
+    Some(Value { range: i..end, quote: Quote::None, json_number: false, url_encoded: false })
+}
+
 /// The value of the key name found at `key` (e.g. the literal `password`).
 ///
 /// The key is first taken past a suffix ([`key_end`]: `password_confirmation`). It must then
 /// end: the next byte is a closing quote, whitespace or a separator. Any key *ending* in the
-/// name matches (`db_password`), so the left side is not checked.
+/// name matches (`db_password`), so the left side is not checked (but for a flag's dashes).
 pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
     let key = key.start..key_end(line, key.end);
     if line.get(key.end) == Some(&b'>') {
         return xml_element_value(line, key);
     }
-    let ValueStart { at: i, key_quote, url } = after_separator(line, key.end)?;
+    let Some(ValueStart { at: i, key_quote, url }) = after_separator(line, key.end) else {
+        return flag_value(line, &key);
+    };
     if let Some((q, vstart)) = open_quote(line, i) {
         // `"id_token:":"v"`: the separator after the name was inside a quoted key (a quote
         // opens the key word), and this quote closes the key; the value follows the next
@@ -746,6 +825,33 @@ mod tests {
         // A short name takes no suffix: the scanner finds it only with a terminator after it.
         assert!(key_names_secret(b"PWD", b"pwd"));
         assert!(!key_names_secret(b"pwd_hash", b"pwd"));
+    }
+
+    #[test]
+    fn a_flag_value_follows_blanks() {
+        assert_eq!(kv("app --password hunter2 -v", "password").as_deref(), Some("hunter2"));
+        assert_eq!(kv("app --password 'a b' -v", "password").as_deref(), Some("a b"));
+        assert_eq!(kv("app --db-password a;b|c d", "password").as_deref(), Some("a;b|c"));
+        assert_eq!(kv("app -token abc", "token").as_deref(), Some("abc"));
+        assert_eq!(kv(r#"{"cmd":"app --token abc"}"#, "token").as_deref(), Some("abc"));
+        assert_eq!(kv("app --password_confirmation abc", "password").as_deref(), Some("abc"));
+        for (line, key) in [
+            ("app --password --verbose", "password"),
+            ("app --password", "password"),
+            ("app --password  ", "password"),
+            ("app ---password x", "password"),
+            ("app x--password y", "password"),
+            ("app password x", "password"),
+            ("app --password-file /x", "password"),
+            ("psql --no-password db", "password"),
+            ("app --ask-password db", "password"),
+            ("app --token <TOKEN>", "token"),
+            ("app --token null", "token"),
+            ("use --token to log in", "token"),
+            ("error: --password is required", "password"),
+        ] {
+            assert_eq!(kv(line, key), None, "{line}");
+        }
     }
 
     #[test]

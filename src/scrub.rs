@@ -758,6 +758,10 @@ impl Scrubber {
                 if kstart == floor && kstart > 0 && key_byte(line[kstart - 1]) {
                     kstart = c.start;
                 }
+                // A flag's dashes are not its name (`--password` is `password`).
+                while kstart < c.start && line[kstart] == b'-' {
+                    kstart += 1;
+                }
                 let rule = RuleName::Key(kstart..kend);
                 // The shell's working-directory variables (`env` dumps in CI logs) are not the
                 // `pwd` password: `PWD=/home/bob`, `OLDPWD=/tmp`, upper case, an absolute path.

@@ -3,7 +3,9 @@
 //!
 //! - a secret key name extended by a suffix that names the same secret again or a hash of it:
 //!   `password_confirmation` (Rails, Laravel), `passwordConfirmation`, `password-confirm`,
-//!   `password2` / `new_password2` (Django), `password_hash`, `passwordHash`, `password_digest`.
+//!   `password2` / `new_password2` (Django), `password_hash`, `passwordHash`, `password_digest`;
+//! - a command-line flag with its value after a space: `--password hunter2`, `--token abc`,
+//!   `--api-key X` (`ps`, audit and CI logs).
 //!
 //! Only the value changes: the key, separators and quotes stay byte-identical, and a second
 //! scrub changes nothing. Values are obviously fake passwords (no token shapes).
@@ -104,5 +106,62 @@ fn other_suffixes_do_not_extend_a_secret_key() {
         "password_hash_algorithm=bcrypt",
         "password_confirmation_required=yes",
         "session_hashes=4",
+    ]);
+}
+
+// ---- 2. a command-line flag and its value ---------------------------------------------------
+
+#[test]
+fn a_flag_and_its_value_after_a_space_are_a_key_and_its_value() {
+    check(&[
+        ("--password hunter2", "--password [REDACTED]"),
+        ("--password 'hunter 2'", "--password '[REDACTED]'"),
+        (r#"--password "hunter 2" --verbose"#, r#"--password "[REDACTED]" --verbose"#),
+        ("app --token abc123 --port 80", "app --token [REDACTED] --port 80"),
+        ("app --api-key fakekey01", "app --api-key [REDACTED]"),
+        ("app --client-secret fakesecret", "app --client-secret [REDACTED]"),
+        (
+            "root  4711  0.0 /usr/bin/app --db-password hunter2 --verbose",
+            "root  4711  0.0 /usr/bin/app --db-password [REDACTED] --verbose",
+        ),
+        ("app --password\thunter2", "app --password\t[REDACTED]"),
+        // Go's flag package takes one dash.
+        ("app -token abc123", "app -token [REDACTED]"),
+        // A value that is not a plain word: the flag's whole argument.
+        ("app --password p@ss;w0rd|x next", "app --password [REDACTED] next"),
+        // Inside a JSON string: the value stops at the string's end.
+        (r#"{"cmd":"app --token abc123","pid":1}"#, r#"{"cmd":"app --token [REDACTED]","pid":1}"#),
+        // A suffixed name is a flag too.
+        ("app --password-confirm hunter2", "app --password-confirm [REDACTED]"),
+        // Already working: `=` and `:` separators.
+        ("app --password=hunter2", "app --password=[REDACTED]"),
+    ]);
+}
+
+#[test]
+fn a_flag_without_a_value_leaves_the_next_flag() {
+    unchanged(&[
+        "run --password --verbose",
+        "run --password",
+        "run --password ",
+        "run --token -v",
+        // Short flags are too ambiguous.
+        "mysql -p hunter2",
+        "app -p hunter2",
+        // Another flag that only names a secret.
+        "app --password-file /run/secrets/db",
+        "docker login --password-stdin host",
+        "app --token-file /run/secrets/token",
+        "psql --no-password appdb",
+        // Not a flag: the dash is inside a word, or there are three.
+        "reset-password hunter2",
+        "x ---password hunter2",
+        "dbus-daemon --session --address=systemd: --nofork",
+        "app --password *** --verbose",
+        // A flag named in a sentence or a usage line.
+        "Use --token to authenticate",
+        "error: --password is required",
+        "pass --token or set APP_TOKEN",
+        "usage: app --token <token>",
     ]);
 }
