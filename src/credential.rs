@@ -9,6 +9,9 @@
 //! - `key=value`, `key = value`, `key: value`, `key=>value`, `key%3Dvalue` (URL-encoded);
 //! - `"key":"value"`, `'key': 'value'`, escaped JSON `\"key\":\"value\"`, `"key": 123`;
 //! - `<key>value</key>` (XML);
+//! - bracketed keys: `[key] => value` (PHP `print_r`: the rest of the line), `["key"]=>
+//!   string(7) "value"` and `["key":protected]=> int(5)` (PHP `var_dump`), `user[key]=value`,
+//!   `user%5Bkey%5D=value` and `$_POST['key'] = 'value'` (form parameters);
 //! - command-line flags: `--key value`, `--key 'a b'`, `-key value` (not `-p`, not a following
 //!   flag: `flag_value`);
 //! - values quoted with `"`, `'`, `\"`, or unquoted up to the next delimiter.
@@ -228,6 +231,10 @@ struct ValueStart {
     key_quote: Option<(Quote, usize)>,
     /// The separator was URL-encoded (`%3D`, `%3A`).
     url: bool,
+    /// The key was closed by a `]` (`[password] =>`, `user[password]=`, `["password"]=>`).
+    bracket: bool,
+    /// The separator was `=>` (Ruby, Perl, PHP).
+    arrow: bool,
 }
 
 /// The first byte of the key word that holds the name starting at `start`: the run of
@@ -240,19 +247,72 @@ fn key_word_start(line: &[u8], start: usize) -> usize {
     k
 }
 
-/// Where the value after a key name ending at `i` starts: past the key's closing quote, the
-/// separator (`=`, `:`, `=>`, `%3D`, `%3A`) and blanks. `None` without a separator or a value.
-fn after_separator(line: &[u8], mut i: usize) -> Option<ValueStart> {
+/// The offset after the `]` that closes a bracketed key at `i`, or `None`: `[password]` (PHP
+/// `print_r`), `user[password]` and `user%5Bpassword%5D` (form parameters), and after a quoted
+/// key (`key_quote`) `["password"]`, `['password']` and a `var_dump` property's visibility
+/// (`["password":protected]`, `["password":"App\User":private]`). The key word must open
+/// with the matching `[` (`%5B`; `["` when quoted).
+fn bracket_close(line: &[u8], key: &Range<usize>, i: usize, key_quote: Option<(Quote, usize)>) -> Option<usize> {
+    let k = key_word_start(line, key.start);
+    if let Some((q, _)) = key_quote {
+        let open: &[u8] = match q {
+            Quote::Double => b"[\"",
+            Quote::Single => b"['",
+            _ => return None,
+        };
+        if !line[..k].ends_with(open) {
+            return None;
+        }
+        let rest = &line[i..];
+        let visibility = if rest.starts_with(b":protected]") {
+            ":protected".len()
+        } else if rest.starts_with(b":\"") {
+            // `:"Class":private]`: var_dump does not escape the class name.
+            let close = memchr::memchr(b'"', &rest[2..])?;
+            if !rest[2 + close + 1..].starts_with(b":private]") {
+                return None;
+            }
+            2 + close + 1 + ":private".len()
+        } else {
+            0
+        };
+        return (rest.get(visibility) == Some(&b']')).then_some(i + visibility + 1);
+    }
+    if line.get(i) == Some(&b']') && k > 0 && line[k - 1] == b'[' {
+        return Some(i + 1);
+    }
+    if starts_with_ci(&line[i..], b"%5D") && k > 0 && line[k - 1] == b'%' && starts_with_ci(&line[k..], b"5B") {
+        return Some(i + 3);
+    }
+    None
+}
+
+/// Where the value after the key name at `key` starts: past the key's closing quote or
+/// bracket, the separator (`=`, `:`, `=>`, `%3D`, `%3A`; after a bracket only `=`, `=>` and
+/// `%3D`, so a log prefix `[session]: started` is no key) and blanks. `None` without a
+/// separator or a value.
+fn after_separator(line: &[u8], key: &Range<usize>) -> Option<ValueStart> {
+    let mut i = key.end;
     let key_quote = open_quote(line, i);
     if let Some((_, after)) = key_quote {
         i = after;
     }
+    let close = bracket_close(line, key, i, key_quote);
+    if let Some(after) = close {
+        i = after;
+    }
+    let bracket = close.is_some();
     i = skip_blanks(line, i);
     let mut url = false;
+    let mut arrow = false;
     match line.get(i)? {
-        b'=' if line.get(i + 1) == Some(&b'>') => i += 2,
-        b'=' | b':' => i += 1,
-        b'%' if starts_with_ci(&line[i..], b"%3D") || starts_with_ci(&line[i..], b"%3A") => {
+        b'=' if line.get(i + 1) == Some(&b'>') => {
+            i += 2;
+            arrow = true;
+        }
+        b'=' => i += 1,
+        b':' if !bracket => i += 1,
+        b'%' if starts_with_ci(&line[i..], b"%3D") || !bracket && starts_with_ci(&line[i..], b"%3A") => {
             i += 3;
             url = true;
         }
@@ -261,15 +321,16 @@ fn after_separator(line: &[u8], mut i: usize) -> Option<ValueStart> {
     if !url {
         i = skip_blanks(line, i);
     }
-    (i < line.len()).then_some(ValueStart { at: i, key_quote, url })
+    (i < line.len()).then_some(ValueStart { at: i, key_quote, url, bracket, arrow })
 }
 
 /// Whether the value of the key at `key` opens a JSON array or object after a double-quoted
 /// key (what [`nested_values`] reads, well formed or not).
 pub(crate) fn opens_container(line: &[u8], key: Range<usize>) -> bool {
     let key = key.start..key_end(line, key.end);
-    after_separator(line, key.end)
-        .is_some_and(|v| !v.url && matches!(v.key_quote, Some((Quote::Double, _))) && matches!(line[v.at], b'{' | b'['))
+    after_separator(line, &key).is_some_and(|v| {
+        !v.url && !v.bracket && matches!(v.key_quote, Some((Quote::Double, _))) && matches!(line[v.at], b'{' | b'[')
+    })
 }
 
 /// The scalar leaves of a JSON array or object that is the value of a double-quoted key
@@ -279,8 +340,8 @@ pub(crate) fn opens_container(line: &[u8], key: Range<usize>) -> bool {
 /// there. `true`, `false` and `null` are not secrets and are left out.
 pub fn nested_values(line: &[u8], key: Range<usize>) -> Option<(Vec<Value>, usize)> {
     let key = key.start..key_end(line, key.end);
-    let ValueStart { at: start, key_quote, url } = after_separator(line, key.end)?;
-    if url || !matches!(key_quote, Some((Quote::Double, _))) || !matches!(line[start], b'{' | b'[') {
+    let ValueStart { at: start, key_quote, url, bracket, .. } = after_separator(line, &key)?;
+    if url || bracket || !matches!(key_quote, Some((Quote::Double, _))) || !matches!(line[start], b'{' | b'[') {
         return None;
     }
     let end = crate::format::value_end(line, start, 0)?;
@@ -509,19 +570,93 @@ fn flag_value(line: &[u8], key: &Range<usize>) -> Option<Value> {
     Some(Value { range: i..end, quote: Quote::None, json_number: false, url_encoded: false })
 }
 
+/// A PHP `var_dump` value after `=>` at `i`: `string(7) "hunter2"` (the string; its byte
+/// length says where it ends, since var_dump does not escape quotes; when the length does not
+/// fit, the quote's usual end), `int(1234)` and `float(1.5)` (the number). `Some(None)` for
+/// `NULL` and `bool(…)`, which are no secrets; `None` when no typed value starts at `i`.
+fn var_dump_value(line: &[u8], i: usize) -> Option<Option<Value>> {
+    let rest = &line[i..];
+    if rest.starts_with(b"NULL") || rest.starts_with(b"bool(") {
+        return Some(None);
+    }
+    let (open, is_string) = if rest.starts_with(b"string(") {
+        (i + 7, true)
+    } else if rest.starts_with(b"int(") {
+        (i + 4, false)
+    } else if rest.starts_with(b"float(") {
+        (i + 6, false)
+    } else {
+        return None;
+    };
+    let close = open + memchr::memchr(b')', &line[open..])?;
+    if !is_string {
+        let r = open..close;
+        return Some((!r.is_empty()).then_some(Value {
+            range: r,
+            quote: Quote::None,
+            json_number: false,
+            url_encoded: false,
+        }));
+    }
+    let len: usize = std::str::from_utf8(&line[open..close]).ok()?.parse().ok()?;
+    let (q, vstart) = open_quote(line, skip_blanks(line, close + 1))?;
+    let end = match q {
+        Quote::Double if line.get(vstart + len) == Some(&b'"') => vstart + len,
+        _ => quoted_end(line, vstart, q),
+    };
+    let v = &line[vstart..end];
+    Some((!is_placeholder(v)).then_some(Value { range: vstart..end, quote: q, json_number: false, url_encoded: false }))
+}
+
+/// End of a PHP `print_r` value starting at `i` (`[password] => hunter 2`): print_r writes
+/// strings raw, one member a line, so the value is the rest of the line (fail closed), but
+/// not a line break escaped inside a string around the dump (`\n`, `\r`), a control byte, the
+/// next member of a dump collapsed onto one line (` [remember] => 1`), or the ` )` closing
+/// arrays at its end; trailing blanks are left out.
+fn print_r_end(line: &[u8], i: usize) -> usize {
+    let mut end = line[i..]
+        .iter()
+        .enumerate()
+        .position(|(n, &b)| b < 0x20 || b == b'\\' && matches!(line.get(i + n + 1), Some(b'n' | b'r')))
+        .map_or(line.len(), |n| i + n);
+    for n in memchr::memmem::find_iter(&line[i..end], b" [") {
+        let name = i + n + 2;
+        let close = name + line[name..end].iter().take_while(|&&b| b != b']' && b != b' ').count();
+        if close > name && line[close..end].starts_with(b"] =>") {
+            end = i + n;
+            break;
+        }
+    }
+    loop {
+        let t = i + line[i..end].trim_ascii_end().len();
+        if t >= i + 2 && &line[t - 2..t] == b" )" {
+            end = t - 2;
+        } else {
+            return t;
+        }
+    }
+}
+
 /// The value of the key name found at `key` (e.g. the literal `password`).
 ///
 /// The key is first taken past a suffix ([`key_end`]: `password_confirmation`). It must then
-/// end: the next byte is a closing quote, whitespace or a separator. Any key *ending* in the
-/// name matches (`db_password`), so the left side is not checked (but for a flag's dashes).
+/// end: the next byte is a closing quote or bracket, whitespace or a separator. Any key
+/// *ending* in the name matches (`db_password`), so the left side is not checked (but for a
+/// bracket's opening `[` and a flag's dashes).
 pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
     let key = key.start..key_end(line, key.end);
     if line.get(key.end) == Some(&b'>') {
         return xml_element_value(line, key);
     }
-    let Some(ValueStart { at: i, key_quote, url }) = after_separator(line, key.end) else {
+    let Some(ValueStart { at: i, key_quote, url, bracket, arrow }) = after_separator(line, &key) else {
         return flag_value(line, &key);
     };
+    if arrow {
+        // `["password"]=> string(7) "…"` (var_dump), `'password' => string(7) "…"` (Xdebug).
+        if let Some(v) = var_dump_value(line, i) {
+            return v;
+        }
+    }
     if let Some((q, vstart)) = open_quote(line, i) {
         // `"id_token:":"v"`: the separator after the name was inside a quoted key (a quote
         // opens the key word), and this quote closes the key; the value follows the next
@@ -531,6 +666,7 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
         let k = key_word_start(line, key.start);
         let key_opened = line[..k].ends_with(&line[i..vstart]);
         if key_quote.is_none()
+            && !bracket
             && key_opened
             && matches!(q, Quote::Double | Quote::Single | Quote::EscapedDouble)
             && matches!(line.get(skip_blanks(line, vstart)), Some(b':' | b'='))
@@ -550,6 +686,15 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
         });
     }
     let b = line[i];
+    if bracket && arrow {
+        // `[password] => hunter 2` (print_r). `Array` and `Foo Object` open a nested dump.
+        let end = print_r_end(line, i);
+        let v = &line[i..end];
+        if is_placeholder(v) || v == b"Array" || v.ends_with(b" Object") {
+            return None;
+        }
+        return Some(Value { range: i..end, quote: Quote::None, json_number: false, url_encoded: false });
+    }
     if key_quote.is_some() && (b == b'{' || b == b'[') {
         return None; // nested JSON: its own keys are scanned separately
     }
@@ -851,6 +996,34 @@ mod tests {
             ("error: --password is required", "password"),
         ] {
             assert_eq!(kv(line, key), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn php_dumps_and_bracketed_keys_are_key_values() {
+        assert_eq!(kv("    [password] => hunter 2 ", "password").as_deref(), Some("hunter 2"));
+        assert_eq!(kv("Array ( [password] => a b [x] => 1 )", "password").as_deref(), Some("a b"));
+        assert_eq!(kv("Array ( [x] => Array ( [password] => a b ) )", "password").as_deref(), Some("a b"));
+        assert_eq!(kv(r"Array\n(\n    [password] => abc\n)\n", "password").as_deref(), Some("abc"));
+        assert_eq!(kv(r#"["password"]=> string(3) "a"b" }"#, "password").as_deref(), Some(r#"a"b"#));
+        assert_eq!(kv(r#"["password"]=> string(9) "abc""#, "password").as_deref(), Some("abc"));
+        assert_eq!(kv(r#"["password":protected]=> int(42)"#, "password").as_deref(), Some("42"));
+        assert_eq!(kv(r#"["password":"A\B":private]=> string(1) "x""#, "password").as_deref(), Some("x"));
+        assert_eq!(kv("'password' => string(1) \"x\"", "password").as_deref(), Some("x"));
+        assert_eq!(kv("user[password]=abc&x=1", "password").as_deref(), Some("abc"));
+        assert_eq!(kv("user%5Bpassword%5D=abc&x=1", "password").as_deref(), Some("abc"));
+        assert_eq!(kv("$_POST['password'] = 'abc'", "password").as_deref(), Some("abc"));
+        for line in [
+            "[password] => Array",
+            "[password] => Foo Object",
+            r#"["password"]=> NULL"#,
+            r#"["password"]=> bool(true)"#,
+            "[password]: x",
+            "password] => x",
+            "[password] x",
+            r#"{"tags":["password"],"x":1}"#,
+        ] {
+            assert_eq!(kv(line, "password"), None, "{line}");
         }
     }
 

@@ -521,10 +521,10 @@ impl Scrubber {
                 next.is_some_and(|b| jwt::is_b64url(b) || matches!(b, b'.' | b'=' | b'%' | b'+' | b'/'))
             }
             Trigger::Bearer | Trigger::Basic => matches!(next, Some(b' ' | b'\t' | b'%' | b'+')),
-            // Past a suffix (`password_confirmation=`).
+            // Past a suffix (`password_confirmation=`); `]` closes `[password] =>`.
             Trigger::Key(_) => matches!(
                 hay.get(credential::key_end(hay, c.end)),
-                Some(b'"' | b'\'' | b'\\' | b'%' | b'=' | b':' | b' ' | b'\t' | b'>')
+                Some(b'"' | b'\'' | b'\\' | b'%' | b'=' | b':' | b' ' | b'\t' | b'>' | b']')
             ),
             Trigger::Pattern(_) => true,
         })

@@ -5,7 +5,9 @@
 //!   `password_confirmation` (Rails, Laravel), `passwordConfirmation`, `password-confirm`,
 //!   `password2` / `new_password2` (Django), `password_hash`, `passwordHash`, `password_digest`;
 //! - a command-line flag with its value after a space: `--password hunter2`, `--token abc`,
-//!   `--api-key X` (`ps`, audit and CI logs).
+//!   `--api-key X` (`ps`, audit and CI logs);
+//! - PHP `print_r` (`[password] => hunter2`) and `var_dump` (`["password"]=> string(7) "…"`),
+//!   form parameters (`user[password]=…`).
 //!
 //! Only the value changes: the key, separators and quotes stay byte-identical, and a second
 //! scrub changes nothing. Values are obviously fake passwords (no token shapes).
@@ -164,4 +166,110 @@ fn a_flag_without_a_value_leaves_the_next_flag() {
         "pass --token or set APP_TOKEN",
         "usage: app --token <token>",
     ]);
+}
+
+// ---- 3. PHP, Ruby, Perl and Python dumps ------------------------------------------------------
+
+#[test]
+fn php_print_r_members_are_key_values() {
+    check(&[
+        ("    [password] => hunter2", "    [password] => [REDACTED]"),
+        ("    [db_password] => hunter 2", "    [db_password] => [REDACTED]"),
+        ("    [password] => hunter2\r", "    [password] => [REDACTED]\r"),
+        (
+            "Array ( [user] => bob [password] => hunter2 [remember] => 1 )",
+            "Array ( [user] => bob [password] => [REDACTED] [remember] => 1 )",
+        ),
+        ("Array ( [password] => hunter 2 )", "Array ( [password] => [REDACTED] )"),
+        ("Array ( [auth] => Array ( [token] => abc123 ) )", "Array ( [auth] => Array ( [token] => [REDACTED] ) )"),
+        ("    [password_confirmation] => hunter2", "    [password_confirmation] => [REDACTED]"),
+        // Escaped newlines: a print_r dump inside a quoted string.
+        (
+            r#"msg="Array\n(\n    [password] => hunter2\n)\n" x=1"#,
+            r#"msg="Array\n(\n    [password] => [REDACTED]\n)\n" x=1"#,
+        ),
+    ]);
+}
+
+#[test]
+fn php_var_dump_members_are_key_values() {
+    check(&[
+        (r#"["password"]=> string(7) "hunter2""#, r#"["password"]=> string(7) "[REDACTED]""#),
+        (r#"  ["password"]=>  string(8) "hunter 2" "#, r#"  ["password"]=>  string(8) "[REDACTED]" "#),
+        // A quote inside the string: its length says where it ends.
+        (r#"["password"]=> string(8) "hun"ter2" }"#, r#"["password"]=> string(8) "[REDACTED]" }"#),
+        (r#"["password":protected]=> string(7) "hunter2""#, r#"["password":protected]=> string(7) "[REDACTED]""#),
+        (
+            r#"["password":"App\User":private]=> string(7) "hunter2""#,
+            r#"["password":"App\User":private]=> string(7) "[REDACTED]""#,
+        ),
+        (r#"["pin_password"]=> int(123456)"#, r#"["pin_password"]=> int([REDACTED])"#),
+        (r#"array(1) { ["token"]=> string(6) "abc123" }"#, r#"array(1) { ["token"]=> string(6) "[REDACTED]" }"#),
+    ]);
+}
+
+#[test]
+fn php_structure_and_empty_values_are_not_secrets() {
+    unchanged(&[
+        "    [password] => Array",
+        "    [token] => App\\Token Object",
+        "    [password] => ",
+        r#"["password"]=> NULL"#,
+        r#"["password"]=> bool(false)"#,
+        r#"["password"]=>"#,
+        // A bracketed word in a log prefix is not a key.
+        "[session] started for bob",
+        "[session]: started",
+        "[token] refresh ok",
+    ]);
+}
+
+#[test]
+fn form_parameters_with_a_bracketed_key_are_key_values() {
+    check(&[
+        (
+            "user[password]=hunter2&user[password_confirmation]=hunter2&commit=Save",
+            "user[password]=[REDACTED]&user[password_confirmation]=[REDACTED]&commit=Save",
+        ),
+        ("user%5Bpassword%5D=hunter2&x=1", "user%5Bpassword%5D=[REDACTED]&x=1"),
+        ("$_POST['password'] = 'hunter2'", "$_POST['password'] = '[REDACTED]'"),
+    ]);
+}
+
+#[test]
+fn ruby_perl_and_python_hashes_are_key_values() {
+    // These already worked; kept as a guard.
+    check(&[
+        (r#":password => "hunter2""#, r#":password => "[REDACTED]""#),
+        (r#""password" => "hunter2""#, r#""password" => "[REDACTED]""#),
+        (r#"{"password"=>"hunter2", "user"=>"bob"}"#, r#"{"password"=>"[REDACTED]", "user"=>"bob"}"#),
+        (r#"password: "hunter2""#, r#"password: "[REDACTED]""#),
+        (r#"{password: "hunter2", user: "bob"}"#, r#"{password: "[REDACTED]", user: "bob"}"#),
+        ("{'password': 'hunter2', 'user': 'bob'}", "{'password': '[REDACTED]', 'user': 'bob'}"),
+        ("  'password' => 'hunter2',", "  'password' => '[REDACTED]',"),
+        ("$VAR1 = { 'password' => 'hunter2' };", "$VAR1 = { 'password' => '[REDACTED]' };"),
+    ]);
+}
+
+// ---- Docker json-file: Go escapes `>` ---------------------------------------------------------
+
+#[test]
+fn an_arrow_go_escaped_in_a_docker_line_still_separates_a_key() {
+    let docker = |msg: &str| format!(r#"{{"log":"{msg}\n","stream":"stdout","time":"2024-05-01T10:00:00.2Z"}}"#);
+    let fmt = FormatScrubber::new(util::scrubber(), Format::Auto, 1 << 20);
+    for (msg, want) in [
+        (r#"    [password] =\u003e hunter2"#, r#"    [password] =\u003e [REDACTED]"#),
+        (r#":password =\u003e \"hunter2\""#, r#":password =\u003e \"[REDACTED]\""#),
+        (r#"[\"password\"]=\u003e string(7) \"hunter2\""#, r#"[\"password\"]=\u003e string(7) \"[REDACTED]\""#),
+        // No key: the line stays as it is.
+        (r#"a =\u003e b \u003cc\u003e"#, r#"a =\u003e b \u003cc\u003e"#),
+    ] {
+        let (input, want) = (docker(msg) + "\n", docker(want) + "\n");
+        let mut st = FormatState::default();
+        let once = fmt.scrub_chunk(input.as_bytes(), &mut st, ChunkInfo::default()).to_vec();
+        assert_eq!(show(&once), show(want.as_bytes()), "input: {input}");
+        let mut st = FormatState::default();
+        let twice = fmt.scrub_chunk(&once, &mut st, ChunkInfo::default()).to_vec();
+        assert_eq!(show(&twice), show(&once), "idempotent");
+    }
 }

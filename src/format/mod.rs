@@ -1033,12 +1033,18 @@ fn hides_secret(hay: &[u8], at: usize, pat: u32) -> bool {
         }
         2 => b64(prev) && b64(hay.get(at + 2).copied()), // `\/` inside a base64 value
         _ => {
-            // `\u00XX` for a printable character other than Go's `<`, `>`, `&`, or a tab
+            // `\u00XX` for a printable character other than Go's `<`, `>`, `&`, or a tab; and
+            // Go's `>` after `=`: the `=>` separator (`:password =\u003e "…"`, PHP's
+            // `[password] =\u003e …`).
             let v = hay
                 .get(at + 4..at + 6)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok());
-            v.is_some_and(|v| v == b'\t' || ((0x20..0x7f).contains(&v) && !matches!(v, b'<' | b'>' | b'&')))
+            v.is_some_and(|v| {
+                v == b'\t'
+                    || ((0x20..0x7f).contains(&v) && !matches!(v, b'<' | b'>' | b'&'))
+                    || (v == b'>' && prev == Some(b'='))
+            })
         }
     }
 }
