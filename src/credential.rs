@@ -8,7 +8,17 @@
 //! - `Bearer <v>` / `Basic <v>` after spaces, a tab, `%20` or `+` (URL-encoded);
 //! - `key=value`, `key = value`, `key: value`, `key=>value`, `key%3Dvalue` (URL-encoded);
 //! - `"key":"value"`, `'key': 'value'`, escaped JSON `\"key\":\"value\"`, `"key": 123`;
+//! - `<key>value</key>` (XML);
+//! - bracketed keys: `[key] => value` (PHP `print_r`: the rest of the line), `["key"]=>
+//!   string(7) "value"` and `["key":protected]=> int(5)` (PHP `var_dump`), `user[key]=value`,
+//!   `user%5Bkey%5D=value` and `$_POST['key'] = 'value'` (form parameters);
+//! - command-line flags: `--key value`, `--key 'a b'`, `-key value` (not `-p`, not a following
+//!   flag: `flag_value`);
 //! - values quoted with `"`, `'`, `\"`, or unquoted up to the next delimiter.
+//!
+//! A key is a key word that ends in a secret name (`db_password`), or in a name and one of
+//! [`SECRET_SUFFIXES`] (`password_confirmation`, `passwordHash`, `password2`): see
+//! [`key_end`].
 //!
 //! Not credentials: an RFC 6750 challenge (`Bearer realm="x"`), prose (`Bearer authentication
 //! failed`: a bare lowercase, capitalised or uppercase word), placeholders (`null`, `None`,
@@ -221,21 +231,88 @@ struct ValueStart {
     key_quote: Option<(Quote, usize)>,
     /// The separator was URL-encoded (`%3D`, `%3A`).
     url: bool,
+    /// The key was closed by a `]` (`[password] =>`, `user[password]=`, `["password"]=>`).
+    bracket: bool,
+    /// The separator was `=>` (Ruby, Perl, PHP).
+    arrow: bool,
 }
 
-/// Where the value after a key name ending at `i` starts: past the key's closing quote, the
-/// separator (`=`, `:`, `=>`, `%3D`, `%3A`) and blanks. `None` without a separator or a value.
-fn after_separator(line: &[u8], mut i: usize) -> Option<ValueStart> {
+/// The first byte of the key word that holds the name starting at `start`: the run of
+/// `[A-Za-z0-9_.-]` before it (`db_password`, `--password`, `user.token`).
+fn key_word_start(line: &[u8], start: usize) -> usize {
+    let mut k = start;
+    while k > 0 && (line[k - 1].is_ascii_alphanumeric() || matches!(line[k - 1], b'_' | b'-' | b'.')) {
+        k -= 1;
+    }
+    k
+}
+
+/// The offset after the `]` that closes a bracketed key at `i`, or `None`: `[password]` (PHP
+/// `print_r`), `user[password]` and `user%5Bpassword%5D` (form parameters), and after a quoted
+/// key (`key_quote`) `["password"]`, `['password']` and a `var_dump` property's visibility
+/// (`["password":protected]`, `["password":"App\User":private]`). The key word must open
+/// with the matching `[` (`%5B`; `["` when quoted).
+fn bracket_close(line: &[u8], key: &Range<usize>, i: usize, key_quote: Option<(Quote, usize)>) -> Option<usize> {
+    let k = key_word_start(line, key.start);
+    if let Some((q, _)) = key_quote {
+        let open: &[u8] = match q {
+            Quote::Double => b"[\"",
+            Quote::Single => b"['",
+            _ => return None,
+        };
+        if !line[..k].ends_with(open) {
+            return None;
+        }
+        let rest = &line[i..];
+        let visibility = if rest.starts_with(b":protected]") {
+            ":protected".len()
+        } else if rest.starts_with(b":\"") {
+            // `:"Class":private]`: var_dump does not escape the class name.
+            let close = memchr::memchr(b'"', &rest[2..])?;
+            if !rest[2 + close + 1..].starts_with(b":private]") {
+                return None;
+            }
+            2 + close + 1 + ":private".len()
+        } else {
+            0
+        };
+        return (rest.get(visibility) == Some(&b']')).then_some(i + visibility + 1);
+    }
+    if line.get(i) == Some(&b']') && k > 0 && line[k - 1] == b'[' {
+        return Some(i + 1);
+    }
+    if starts_with_ci(&line[i..], b"%5D") && k > 0 && line[k - 1] == b'%' && starts_with_ci(&line[k..], b"5B") {
+        return Some(i + 3);
+    }
+    None
+}
+
+/// Where the value after the key name at `key` starts: past the key's closing quote or
+/// bracket, the separator (`=`, `:`, `=>`, `%3D`, `%3A`; after a bracket only `=`, `=>` and
+/// `%3D`, so a log prefix `[session]: started` is no key) and blanks. `None` without a
+/// separator or a value.
+fn after_separator(line: &[u8], key: &Range<usize>) -> Option<ValueStart> {
+    let mut i = key.end;
     let key_quote = open_quote(line, i);
     if let Some((_, after)) = key_quote {
         i = after;
     }
+    let close = bracket_close(line, key, i, key_quote);
+    if let Some(after) = close {
+        i = after;
+    }
+    let bracket = close.is_some();
     i = skip_blanks(line, i);
     let mut url = false;
+    let mut arrow = false;
     match line.get(i)? {
-        b'=' if line.get(i + 1) == Some(&b'>') => i += 2,
-        b'=' | b':' => i += 1,
-        b'%' if starts_with_ci(&line[i..], b"%3D") || starts_with_ci(&line[i..], b"%3A") => {
+        b'=' if line.get(i + 1) == Some(&b'>') => {
+            i += 2;
+            arrow = true;
+        }
+        b'=' => i += 1,
+        b':' if !bracket => i += 1,
+        b'%' if starts_with_ci(&line[i..], b"%3D") || !bracket && starts_with_ci(&line[i..], b"%3A") => {
             i += 3;
             url = true;
         }
@@ -244,14 +321,16 @@ fn after_separator(line: &[u8], mut i: usize) -> Option<ValueStart> {
     if !url {
         i = skip_blanks(line, i);
     }
-    (i < line.len()).then_some(ValueStart { at: i, key_quote, url })
+    (i < line.len()).then_some(ValueStart { at: i, key_quote, url, bracket, arrow })
 }
 
 /// Whether the value of the key at `key` opens a JSON array or object after a double-quoted
 /// key (what [`nested_values`] reads, well formed or not).
 pub(crate) fn opens_container(line: &[u8], key: Range<usize>) -> bool {
-    after_separator(line, key.end)
-        .is_some_and(|v| !v.url && matches!(v.key_quote, Some((Quote::Double, _))) && matches!(line[v.at], b'{' | b'['))
+    let key = key.start..key_end(line, key.end);
+    after_separator(line, &key).is_some_and(|v| {
+        !v.url && !v.bracket && matches!(v.key_quote, Some((Quote::Double, _))) && matches!(line[v.at], b'{' | b'[')
+    })
 }
 
 /// The scalar leaves of a JSON array or object that is the value of a double-quoted key
@@ -260,8 +339,9 @@ pub(crate) fn opens_container(line: &[u8], key: Range<usize>) -> bool {
 /// Returns them and the container's end; `None` when no well-formed JSON container starts
 /// there. `true`, `false` and `null` are not secrets and are left out.
 pub fn nested_values(line: &[u8], key: Range<usize>) -> Option<(Vec<Value>, usize)> {
-    let ValueStart { at: start, key_quote, url } = after_separator(line, key.end)?;
-    if url || !matches!(key_quote, Some((Quote::Double, _))) || !matches!(line[start], b'{' | b'[') {
+    let key = key.start..key_end(line, key.end);
+    let ValueStart { at: start, key_quote, url, bracket, .. } = after_separator(line, &key)?;
+    if url || bracket || !matches!(key_quote, Some((Quote::Double, _))) || !matches!(line[start], b'{' | b'[') {
         return None;
     }
     let end = crate::format::value_end(line, start, 0)?;
@@ -340,27 +420,253 @@ fn xml_element_value(line: &[u8], key: Range<usize>) -> Option<Value> {
     Some(Value { range: start..end, quote: Quote::None, json_number: false, url_encoded: false })
 }
 
+/// Suffixes that extend a secret key name into the name of another key holding the same
+/// secret: typed again (`password_confirmation`, `passwordConfirm`, `password_repeat`,
+/// `password_again`), another version of it (`password_new`, `passwordOld`), or a hash of it
+/// that can be attacked offline (`password_hash`, `password_digest`). Besides these words, one
+/// digit (`password2`, `new_password1`: Django's forms). A `_` or `-` may come before the
+/// suffix, or nothing (`passwordHash`); the suffix must end the key. Longest first
+/// (`confirmation` before `confirm`).
+///
+/// Why an allowlist of suffixes rather than more names in the rules: names match as the *end*
+/// of a longer key (`db_password`), and the scanner looks for names only (`password` finds
+/// `new_password_confirmation` as it finds `db_password`), so no literal is added to its
+/// prefilter and a user's own names (`pin`, `otp_secret`) get the same suffixes. What is left
+/// out is left out on purpose: `_id` (`api_key_id` names a key, it is not one), `_salt`
+/// (stored beside the hash, not secret), `_policy`, `_length`, `_expired`, `_type`, `_count`,
+/// `_timeout`, `less` (`passwordless`): anything not listed ends no key.
+pub const SECRET_SUFFIXES: [&str; 8] = ["confirmation", "confirm", "repeat", "again", "new", "old", "hash", "digest"];
+
+/// The shortest name that takes a suffix. Shorter names (`pwd`, `sig`) are found only with a
+/// key terminator right after them (`pwd=`): `pwd_hash` is not their key.
+pub const SUFFIXED_NAME_MIN: usize = 4;
+
+/// Whether `b` continues a key word (so a name or suffix before it does not end the key).
+fn continues_key(b: Option<&u8>) -> bool {
+    b.is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The end of the key whose secret name ends at `i`: past a [`SECRET_SUFFIXES`] suffix (or one
+/// digit), with its optional `_` or `-`, when the suffix ends the key; else `i`.
+pub fn key_end(line: &[u8], i: usize) -> usize {
+    let mut j = i;
+    if matches!(line.get(j), Some(b'_' | b'-')) {
+        j += 1;
+    }
+    let Some(rest) = line.get(j..) else { return i };
+    let n = if rest.first().is_some_and(u8::is_ascii_digit) {
+        1
+    } else {
+        match SECRET_SUFFIXES.iter().find(|s| starts_with_ci(rest, s.as_bytes())) {
+            Some(s) => s.len(),
+            None => return i,
+        }
+    };
+    if continues_key(line.get(j + n)) { i } else { j + n }
+}
+
+/// Whether a whole key (a JSON member's, a logfmt key, a tracing field name) names a secret
+/// under the rule name `name`, as the scanner reads keys: it ends in `name` (`db_password`),
+/// or, for names of [`SUFFIXED_NAME_MIN`] bytes or more, in `name` and a suffix
+/// ([`SECRET_SUFFIXES`]: `password_confirmation`). ASCII case-insensitive.
+pub fn key_names_secret(key: &[u8], name: &[u8]) -> bool {
+    let ends_in_name = |k: &[u8]| k.len() >= name.len() && k[k.len() - name.len()..].eq_ignore_ascii_case(name);
+    if ends_in_name(key) {
+        return true;
+    }
+    if name.len() < SUFFIXED_NAME_MIN {
+        return false;
+    }
+    let cut = if key.last().is_some_and(u8::is_ascii_digit) {
+        1
+    } else {
+        match SECRET_SUFFIXES
+            .iter()
+            .find(|s| key.len() >= s.len() && key[key.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes()))
+        {
+            Some(s) => s.len(),
+            None => return false,
+        }
+    };
+    let mut k = &key[..key.len() - cut];
+    if let Some((b'_' | b'-', rest)) = k.split_last() {
+        k = rest;
+    }
+    ends_in_name(k)
+}
+
+/// Words after a flag named in a sentence (`use --token to log in`, `--password is required`,
+/// `pass --token or set TOKEN`): prose, not the flag's value.
+const FLAG_PROSE: [&[u8]; 24] = [
+    b"a",
+    b"an",
+    b"and",
+    b"are",
+    b"as",
+    b"can",
+    b"flag",
+    b"for",
+    b"if",
+    b"in",
+    b"instead",
+    b"is",
+    b"missing",
+    b"must",
+    b"not",
+    b"of",
+    b"on",
+    b"option",
+    b"or",
+    b"required",
+    b"requires",
+    b"the",
+    b"to",
+    b"with",
+];
+
+/// `--password hunter2`, `--token 'a b'`, `-token abc` (Go's flag package): a command-line flag
+/// whose word ends in the key name, and its value after blanks (process listings, audit and
+/// CI logs). The word starts with one or two dashes and a letter or digit, after the line's
+/// start, a blank or a quote. Not a value: nothing, another flag (`--password --verbose`,
+/// anything starting with `-`), a usage placeholder (`--token <TOKEN>`), a word of prose
+/// (`FLAG_PROSE`: `use --token to log in`). Not a flag: `--no-…`
+/// and `--ask-…` (booleans by convention: `psql --no-password db`), short flags (`-p`, no
+/// name). A quoted value runs to its quote; an unquoted one is the whole argument, up to a
+/// blank, a quote, a backslash or a backquote (the end of a string around the command line).
+fn flag_value(line: &[u8], key: &Range<usize>) -> Option<Value> {
+    let k = key_word_start(line, key.start);
+    let word = &line[k..key.end];
+    let dashes = word.iter().take_while(|&&b| b == b'-').count();
+    if !(1..=2).contains(&dashes) || !word.get(dashes).is_some_and(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    if k > 0 && !matches!(line[k - 1], b' ' | b'\t' | b'"' | b'\'') {
+        return None;
+    }
+    let name = &word[dashes..];
+    if starts_with_ci(name, b"no-") || starts_with_ci(name, b"ask-") {
+        return None;
+    }
+    let i = skip_blanks(line, key.end);
+    if i == key.end || i >= line.len() {
+        return None;
+    }
+    if let Some((q, vstart)) = open_quote(line, i) {
+        let end = quoted_end(line, vstart, q);
+        let v = &line[vstart..end];
+        if is_placeholder(v) {
+            return None;
+        }
+        return Some(Value { range: vstart..end, quote: q, json_number: false, url_encoded: q == Quote::Percent });
+    }
+    let end = line[i..]
+        .iter()
+        .position(|&b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'\\' | b'`'))
+        .map_or(line.len(), |n| i + n);
+    let v = &line[i..end];
+    if v[0] == b'-' || is_placeholder(v) || (v[0] == b'<' && v.ends_with(b">")) || FLAG_PROSE.contains(&v) {
+        return None;
+    }
+    Some(Value { range: i..end, quote: Quote::None, json_number: false, url_encoded: false })
+}
+
+/// A PHP `var_dump` value after `=>` at `i`: `string(7) "hunter2"` (the string; its byte
+/// length says where it ends, since var_dump does not escape quotes; when the length does not
+/// fit, the quote's usual end), `int(1234)` and `float(1.5)` (the number). `Some(None)` for
+/// `NULL` and `bool(…)`, which are no secrets; `None` when no typed value starts at `i`.
+fn var_dump_value(line: &[u8], i: usize) -> Option<Option<Value>> {
+    let rest = &line[i..];
+    if rest.starts_with(b"NULL") || rest.starts_with(b"bool(") {
+        return Some(None);
+    }
+    let (open, is_string) = if rest.starts_with(b"string(") {
+        (i + 7, true)
+    } else if rest.starts_with(b"int(") {
+        (i + 4, false)
+    } else if rest.starts_with(b"float(") {
+        (i + 6, false)
+    } else {
+        return None;
+    };
+    let close = open + memchr::memchr(b')', &line[open..])?;
+    if !is_string {
+        let r = open..close;
+        return Some((!r.is_empty()).then_some(Value {
+            range: r,
+            quote: Quote::None,
+            json_number: false,
+            url_encoded: false,
+        }));
+    }
+    let len: usize = std::str::from_utf8(&line[open..close]).ok()?.parse().ok()?;
+    let (q, vstart) = open_quote(line, skip_blanks(line, close + 1))?;
+    let end = match q {
+        Quote::Double if line.get(vstart + len) == Some(&b'"') => vstart + len,
+        _ => quoted_end(line, vstart, q),
+    };
+    let v = &line[vstart..end];
+    Some((!is_placeholder(v)).then_some(Value { range: vstart..end, quote: q, json_number: false, url_encoded: false }))
+}
+
+/// End of a PHP `print_r` value starting at `i` (`[password] => hunter 2`): print_r writes
+/// strings raw, one member a line, so the value is the rest of the line (fail closed), but
+/// not a line break escaped inside a string around the dump (`\n`, `\r`), a control byte, the
+/// next member of a dump collapsed onto one line (` [remember] => 1`), or the ` )` closing
+/// arrays at its end; trailing blanks are left out.
+fn print_r_end(line: &[u8], i: usize) -> usize {
+    let mut end = line[i..]
+        .iter()
+        .enumerate()
+        .position(|(n, &b)| b < 0x20 || b == b'\\' && matches!(line.get(i + n + 1), Some(b'n' | b'r')))
+        .map_or(line.len(), |n| i + n);
+    for n in memchr::memmem::find_iter(&line[i..end], b" [") {
+        let name = i + n + 2;
+        let close = name + line[name..end].iter().take_while(|&&b| b != b']' && b != b' ').count();
+        if close > name && line[close..end].starts_with(b"] =>") {
+            end = i + n;
+            break;
+        }
+    }
+    loop {
+        let t = i + line[i..end].trim_ascii_end().len();
+        if t >= i + 2 && &line[t - 2..t] == b" )" {
+            end = t - 2;
+        } else {
+            return t;
+        }
+    }
+}
+
 /// The value of the key name found at `key` (e.g. the literal `password`).
 ///
-/// The name must end the key: the next byte is a closing quote, whitespace or a separator. Any
-/// key *ending* in the name matches (`db_password`), so the left side is not checked.
+/// The key is first taken past a suffix ([`key_end`]: `password_confirmation`). It must then
+/// end: the next byte is a closing quote or bracket, whitespace or a separator. Any key
+/// *ending* in the name matches (`db_password`), so the left side is not checked (but for a
+/// bracket's opening `[` and a flag's dashes).
 pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
+    let key = key.start..key_end(line, key.end);
     if line.get(key.end) == Some(&b'>') {
         return xml_element_value(line, key);
     }
-    let ValueStart { at: i, key_quote, url } = after_separator(line, key.end)?;
+    let Some(ValueStart { at: i, key_quote, url, bracket, arrow }) = after_separator(line, &key) else {
+        return flag_value(line, &key);
+    };
+    if arrow {
+        // `["password"]=> string(7) "…"` (var_dump), `'password' => string(7) "…"` (Xdebug).
+        if let Some(v) = var_dump_value(line, i) {
+            return v;
+        }
+    }
     if let Some((q, vstart)) = open_quote(line, i) {
         // `"id_token:":"v"`: the separator after the name was inside a quoted key (a quote
         // opens the key word), and this quote closes the key; the value follows the next
         // separator. (Read as a quoted
         // value, `:` would be redacted here and the key read differently once the value is
         // `[REDACTED]`, found by `fuzz/` target `format_docker`.)
-        let mut k = key.start;
-        while k > 0 && (line[k - 1].is_ascii_alphanumeric() || matches!(line[k - 1], b'_' | b'-' | b'.')) {
-            k -= 1;
-        }
+        let k = key_word_start(line, key.start);
         let key_opened = line[..k].ends_with(&line[i..vstart]);
         if key_quote.is_none()
+            && !bracket
             && key_opened
             && matches!(q, Quote::Double | Quote::Single | Quote::EscapedDouble)
             && matches!(line.get(skip_blanks(line, vstart)), Some(b':' | b'='))
@@ -380,6 +686,15 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
         });
     }
     let b = line[i];
+    if bracket && arrow {
+        // `[password] => hunter 2` (print_r). `Array` and `Foo Object` open a nested dump.
+        let end = print_r_end(line, i);
+        let v = &line[i..end];
+        if is_placeholder(v) || v == b"Array" || v.ends_with(b" Object") {
+            return None;
+        }
+        return Some(Value { range: i..end, quote: Quote::None, json_number: false, url_encoded: false });
+    }
     if key_quote.is_some() && (b == b'{' || b == b'[') {
         return None; // nested JSON: its own keys are scanned separately
     }
@@ -638,6 +953,107 @@ mod tests {
         assert_eq!(kv("x=https%3A%2F%2Fh%3Faccess_token%3Dabc%26y", "access_token").as_deref(), Some("abc"));
         assert_eq!(kv(r#"{"password":12345}"#, "password").as_deref(), Some("12345"));
         assert_eq!(kv("password => 'pw'", "password").as_deref(), Some("pw"));
+    }
+
+    #[test]
+    fn a_secret_suffix_extends_the_key() {
+        for (line, end) in [
+            ("password_confirmation=x", 21),
+            ("passwordHash=x", 12),
+            ("password-confirm=x", 16),
+            ("password2=x", 9),
+            ("password_new=x", 12),
+            ("password_digest", 15),
+        ] {
+            assert_eq!(key_end(line.as_bytes(), 8), end, "{line}");
+        }
+        for line in [
+            "password=x",
+            "password",
+            "password_policy=x",
+            "passwordless=x",
+            "password_hashed=x",
+            "password12=x",
+            "password_confirmation_required=x",
+            "password_=x",
+        ] {
+            assert_eq!(key_end(line.as_bytes(), 8), 8, "{line}");
+        }
+        assert_eq!(kv("new_password_confirmation=abc&x=1", "password").as_deref(), Some("abc"));
+        assert_eq!(kv(r#"{"passwordHash":"abc"}"#, "password").as_deref(), Some("abc"));
+        assert_eq!(kv("<password_hash>abc</password_hash>", "password").as_deref(), Some("abc"));
+        assert_eq!(kv("password_length=12", "password"), None);
+        assert_eq!(kv("api_key_id=abc", "api_key"), None);
+    }
+
+    #[test]
+    fn whole_keys_name_a_secret_by_name_or_by_name_and_suffix() {
+        for key in
+            ["password", "db_password", "PASSWORD_CONFIRMATION", "passwordHash", "new_password2", "password-digest"]
+        {
+            assert!(key_names_secret(key.as_bytes(), b"password"), "{key}");
+        }
+        for key in ["password_policy", "passwordless", "password12", "hash", "confirmation", "password_salt"] {
+            assert!(!key_names_secret(key.as_bytes(), b"password"), "{key}");
+        }
+        // A short name takes no suffix: the scanner finds it only with a terminator after it.
+        assert!(key_names_secret(b"PWD", b"pwd"));
+        assert!(!key_names_secret(b"pwd_hash", b"pwd"));
+    }
+
+    #[test]
+    fn a_flag_value_follows_blanks() {
+        assert_eq!(kv("app --password hunter2 -v", "password").as_deref(), Some("hunter2"));
+        assert_eq!(kv("app --password 'a b' -v", "password").as_deref(), Some("a b"));
+        assert_eq!(kv("app --db-password a;b|c d", "password").as_deref(), Some("a;b|c"));
+        assert_eq!(kv("app -token abc", "token").as_deref(), Some("abc"));
+        assert_eq!(kv(r#"{"cmd":"app --token abc"}"#, "token").as_deref(), Some("abc"));
+        assert_eq!(kv("app --password_confirmation abc", "password").as_deref(), Some("abc"));
+        for (line, key) in [
+            ("app --password --verbose", "password"),
+            ("app --password", "password"),
+            ("app --password  ", "password"),
+            ("app ---password x", "password"),
+            ("app x--password y", "password"),
+            ("app password x", "password"),
+            ("app --password-file /x", "password"),
+            ("psql --no-password db", "password"),
+            ("app --ask-password db", "password"),
+            ("app --token <TOKEN>", "token"),
+            ("app --token null", "token"),
+            ("use --token to log in", "token"),
+            ("error: --password is required", "password"),
+        ] {
+            assert_eq!(kv(line, key), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn php_dumps_and_bracketed_keys_are_key_values() {
+        assert_eq!(kv("    [password] => hunter 2 ", "password").as_deref(), Some("hunter 2"));
+        assert_eq!(kv("Array ( [password] => a b [x] => 1 )", "password").as_deref(), Some("a b"));
+        assert_eq!(kv("Array ( [x] => Array ( [password] => a b ) )", "password").as_deref(), Some("a b"));
+        assert_eq!(kv(r"Array\n(\n    [password] => abc\n)\n", "password").as_deref(), Some("abc"));
+        assert_eq!(kv(r#"["password"]=> string(3) "a"b" }"#, "password").as_deref(), Some(r#"a"b"#));
+        assert_eq!(kv(r#"["password"]=> string(9) "abc""#, "password").as_deref(), Some("abc"));
+        assert_eq!(kv(r#"["password":protected]=> int(42)"#, "password").as_deref(), Some("42"));
+        assert_eq!(kv(r#"["password":"A\B":private]=> string(1) "x""#, "password").as_deref(), Some("x"));
+        assert_eq!(kv("'password' => string(1) \"x\"", "password").as_deref(), Some("x"));
+        assert_eq!(kv("user[password]=abc&x=1", "password").as_deref(), Some("abc"));
+        assert_eq!(kv("user%5Bpassword%5D=abc&x=1", "password").as_deref(), Some("abc"));
+        assert_eq!(kv("$_POST['password'] = 'abc'", "password").as_deref(), Some("abc"));
+        for line in [
+            "[password] => Array",
+            "[password] => Foo Object",
+            r#"["password"]=> NULL"#,
+            r#"["password"]=> bool(true)"#,
+            "[password]: x",
+            "password] => x",
+            "[password] x",
+            r#"{"tags":["password"],"x":1}"#,
+        ] {
+            assert_eq!(kv(line, "password"), None, "{line}");
+        }
     }
 
     #[test]

@@ -521,7 +521,11 @@ impl Scrubber {
                 next.is_some_and(|b| jwt::is_b64url(b) || matches!(b, b'.' | b'=' | b'%' | b'+' | b'/'))
             }
             Trigger::Bearer | Trigger::Basic => matches!(next, Some(b' ' | b'\t' | b'%' | b'+')),
-            Trigger::Key(_) => matches!(next, Some(b'"' | b'\'' | b'\\' | b'%' | b'=' | b':' | b' ' | b'\t' | b'>')),
+            // Past a suffix (`password_confirmation=`); `]` closes `[password] =>`.
+            Trigger::Key(_) => matches!(
+                hay.get(credential::key_end(hay, c.end)),
+                Some(b'"' | b'\'' | b'\\' | b'%' | b'=' | b':' | b' ' | b'\t' | b'>' | b']')
+            ),
             Trigger::Pattern(_) => true,
         })
     }
@@ -728,15 +732,16 @@ impl Scrubber {
                 self.value_edit(line, &v, kind, action, rule, scratch)
             }
             Trigger::Key(g) => {
-                let v = credential::key_value(line, c.start..c.end);
+                // The key goes on past a suffix that names the same secret (`password_hash`).
+                let kend = credential::key_end(line, c.end);
+                let v = credential::key_value(line, c.start..kend);
                 // A JSON array or object as the value: each of its strings and numbers is the
                 // key's secret (`"password":["a","b"]`, `"token":{"access":"…"}`).
                 // A key inside a container already read is covered by it.
                 let outside = c.start >= scratch.container_end;
-                let nested =
-                    if v.is_none() && outside { credential::nested_values(line, c.start..c.end) } else { None };
+                let nested = if v.is_none() && outside { credential::nested_values(line, c.start..kend) } else { None };
                 if v.is_none() && nested.is_none() {
-                    scratch.retry |= outside && credential::opens_container(line, c.start..c.end);
+                    scratch.retry |= outside && credential::opens_container(line, c.start..kend);
                     return None;
                 }
                 let group = &self.red.rules.secret_keys[g as usize];
@@ -753,7 +758,11 @@ impl Scrubber {
                 if kstart == floor && kstart > 0 && key_byte(line[kstart - 1]) {
                     kstart = c.start;
                 }
-                let rule = RuleName::Key(kstart..c.end);
+                // A flag's dashes are not its name (`--password` is `password`).
+                while kstart < c.start && line[kstart] == b'-' {
+                    kstart += 1;
+                }
+                let rule = RuleName::Key(kstart..kend);
                 // The shell's working-directory variables (`env` dumps in CI logs) are not the
                 // `pwd` password: `PWD=/home/bob`, `OLDPWD=/tmp`, upper case, an absolute path.
                 if matches!(&line[kstart..c.end], b"PWD" | b"OLDPWD")
@@ -781,7 +790,7 @@ impl Scrubber {
                     (None, None) => return None,
                 };
                 let authorization =
-                    line[kstart..c.end].len() >= 13 && line[c.end - 13..c.end].eq_ignore_ascii_case(b"authorization");
+                    line[kstart..kend].len() >= 13 && line[kend - 13..kend].eq_ignore_ascii_case(b"authorization");
                 if let Some((scheme, cred)) = credential::split_scheme(line, &v, authorization) {
                     let (kind, action) = match scheme {
                         Scheme::Bearer => (FindingKind::Bearer, self.red.rules.bearer),

@@ -578,17 +578,17 @@ impl<V> ScrubVisitor<V> {
         self.inner
     }
 
-    /// Whether `name` ends in a secret-bearing key name of the rules (ASCII case-insensitive,
-    /// as the scanner matches keys: `db_password` matches `password`).
+    /// Whether `name` ends in a secret-bearing key name of the rules, or in one and a suffix
+    /// (ASCII case-insensitive, as the scanner matches keys: `db_password` and
+    /// `password_confirmation` match `password`; `credential::key_names_secret`).
     fn is_secret_name(&self, name: &str) -> bool {
-        let n = name.as_bytes();
         self.scrubber
             .rules()
             .secret_keys()
             .iter()
             .filter(|g| g.action != Action::Keep)
             .flat_map(|g| &g.names)
-            .any(|k| n.len() >= k.len() && n[n.len() - k.len()..].eq_ignore_ascii_case(k.as_bytes()))
+            .any(|k| crate::credential::key_names_secret(name.as_bytes(), k.as_bytes()))
     }
 }
 

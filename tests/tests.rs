@@ -8,6 +8,7 @@
 //! - `prop`: property tests against a line-by-line oracle.
 //! - `regression`: `r<issue>_<what>` tests.
 //! - `shapes`: token and secret shapes found by a black-box sweep.
+//! - `key_forms`: key forms found by a black-box sweep (suffixed names, flags, PHP dumps).
 
 #![allow(unreachable_pub)]
 
@@ -17,6 +18,7 @@ mod util;
 mod cli;
 mod contexts;
 mod corpus;
+mod key_forms;
 mod mint;
 mod prop;
 mod regression;

@@ -366,6 +366,24 @@ fn scrub_fields_cleans_span_and_event_fields_even_with_colours() {
 }
 
 #[test]
+fn scrub_fields_reads_suffixed_secret_names_as_the_scanner_does() {
+    let _s = serial();
+    let cap = Capture::default();
+    let sub =
+        tracing_subscriber::fmt().with_ansi(false).fmt_fields(ScrubFields::default()).with_writer(cap.clone()).finish();
+    tracing::subscriber::with_default(sub, || {
+        info!(password_hash = 1234_5678u64, password2 = 8765_4321u64, password_length = 12, token_count = 3, "reset");
+    });
+    let out = cap.text();
+    for secret in ["12345678", "87654321"] {
+        assert!(!out.contains(secret), "field secret survived:\n{out}");
+    }
+    for keep in ["password_hash=\"[REDACTED]\"", "password2=\"[REDACTED]\"", "password_length=12", "token_count=3"] {
+        assert!(out.contains(keep), "lost {keep:?}:\n{out}");
+    }
+}
+
+#[test]
 fn pretty_span_fields_are_scrubbed_by_scrub_fields() {
     let _s = serial();
     let s = mint();

@@ -407,10 +407,10 @@ impl<'a> FormatScrubber<'a> {
         self.scrubber.rules().redacted_marker()
     }
 
-    /// Whether a member key is a secret key (its lowercase form ends with a name).
+    /// Whether a member key is a secret key: it ends with a name, or with a name and a suffix
+    /// (`password_confirmation`), as the scanner reads keys (`credential::key_names_secret`).
     fn is_secret_key(&self, key: &[u8]) -> bool {
-        let lower = key.to_ascii_lowercase();
-        self.secret_names.iter().any(|n| lower.ends_with(n))
+        self.secret_names.iter().any(|n| crate::credential::key_names_secret(key, n))
     }
 
     /// The `[[json_fields]]` path matching the member at `path` (ranges into `keys`), and its
@@ -1171,12 +1171,18 @@ fn hides_secret(hay: &[u8], at: usize, pat: u32) -> bool {
         }
         2 => b64(prev) && b64(hay.get(at + 2).copied()), // `\/` inside a base64 value
         _ => {
-            // `\u00XX` for a printable character other than Go's `<`, `>`, `&`, or a tab
+            // `\u00XX` for a printable character other than Go's `<`, `>`, `&`, or a tab; and
+            // Go's `>` after `=`: the `=>` separator (`:password =\u003e "…"`, PHP's
+            // `[password] =\u003e …`).
             let v = hay
                 .get(at + 4..at + 6)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok());
-            v.is_some_and(|v| v == b'\t' || ((0x20..0x7f).contains(&v) && !matches!(v, b'<' | b'>' | b'&')))
+            v.is_some_and(|v| {
+                v == b'\t'
+                    || ((0x20..0x7f).contains(&v) && !matches!(v, b'<' | b'>' | b'&'))
+                    || (v == b'>' && prev == Some(b'='))
+            })
         }
     }
 }

@@ -30,8 +30,10 @@ pub const JWT_STARTS: [&str; 6] = ["eyJ", "eyI", "eyA", "ewo", "ew0", "ewk"];
 /// the terminator.
 pub(super) const MIN_WORD: usize = 4;
 
-/// Bytes that can follow a key name (see `credential::key_value`).
-pub(super) const KEY_TERMINATORS: &[u8] = b"\"'=: \t%\\>";
+/// Bytes that can follow a key name (see `credential::key_value`); `]` closes a bracketed key
+/// (`[pwd] => …` in PHP's `print_r`, `user[pwd]=…` in form parameters). Each adds a literal
+/// per short name (`pwd]`, `sig]`), found through the name's existing anchors.
+pub(super) const KEY_TERMINATORS: &[u8] = b"\"'=: \t%\\>]";
 
 /// Literals (lowercase) and the triggers each stands for, deduplicated.
 ///
