@@ -453,7 +453,9 @@ pub fn key_end(line: &[u8], i: usize) -> usize {
     if matches!(line.get(j), Some(b'_' | b'-')) {
         j += 1;
     }
-    let Some(rest) = line.get(j..) else { return i };
+    // Most keys end right at the name (`password=`): no suffix starts with anything but a
+    // letter or a digit.
+    let Some(rest) = line.get(j..).filter(|r| r.first().is_some_and(u8::is_ascii_alphanumeric)) else { return i };
     let n = if rest.first().is_some_and(u8::is_ascii_digit) {
         1
     } else {
