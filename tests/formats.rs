@@ -423,6 +423,27 @@ fn docker_parts_are_joined_by_the_parallel_path_too() {
 }
 
 #[test]
+fn docker_parts_are_joined_in_docker_input_and_with_format_docker() {
+    // `auto` joins Docker parts when the input's first line is a json-file line (a Docker
+    // log file); after another first line it leaves them as lines of their own, however the
+    // input is read. `--format docker` joins them anyway.
+    let t = mint();
+    let msg = format!("Authorization: Bearer {} done", t.token);
+    let cut = msg.find('.').unwrap() + 5;
+    let parts = [docker_part(&msg[..cut], "stdout", 1), docker_line(&msg[cut..], "stdout", 2)].concat();
+    let docker_first = parts.clone() + "plain text line\n";
+    let text_first = "plain text line\n".to_string() + &parts;
+    for per_read in [3, 64, 1 << 20] {
+        let (out, _) = run_with(scrubber(), Format::Auto, docker_first.as_bytes(), per_read, 8 << 20);
+        assert_gone(&out, &t, "docker first");
+        let (out, _) = run_with(scrubber(), Format::Docker, text_first.as_bytes(), per_read, 8 << 20);
+        assert_gone(&out, &t, "--format docker");
+        let (out, _) = run_with(scrubber(), Format::Auto, text_first.as_bytes(), per_read, 8 << 20);
+        assert!(contains(&out, &t.signature), "auto after a text line joins nothing: {}", show(&out));
+    }
+}
+
+#[test]
 fn a_docker_stream_that_never_ends_its_message_stays_under_the_cap() {
     const CAP: usize = 64 * 1024;
     let t = mint();

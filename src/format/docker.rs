@@ -36,6 +36,15 @@ pub(crate) fn still_valid(out: &[u8]) -> bool {
     out.starts_with(PREFIX) && json::is_object(out)
 }
 
+/// What follows the `log` string in a line Docker writes (`stream` comes next).
+pub(crate) const STREAM: &[u8] = br#"","stream":""#;
+
+/// Whether a `log` body ends its message: its last escape is `\n` (an odd run of backslashes
+/// before the `n`; `\\n` is a backslash and an `n`).
+pub(crate) fn ends_message(body: &[u8]) -> bool {
+    body.ends_with(b"\\n") && body[..body.len() - 1].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+}
+
 /// End (after the closing quote) of the `log` string of a line starting with [`PREFIX`], and
 /// whether its body is a message's last part (it ends with the escape `\n`). Cheap: the
 /// string only, no parse of the rest of the line. `None` if the line does not start so or the
@@ -45,11 +54,7 @@ pub(crate) fn log_end(line: &[u8]) -> Option<(usize, bool)> {
         return None;
     }
     let end = json::string_end(line, PREFIX.len() - 1)?;
-    let body = &line[PREFIX.len()..end - 1];
-    // `\n` closes the message unless its backslash is itself escaped (`\\n` is `\` + `n`).
-    let last =
-        body.ends_with(b"\\n") && body[..body.len() - 1].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1;
-    Some((end, last))
+    Some((end, ends_message(&line[PREFIX.len()..end - 1])))
 }
 
 /// A json-file line that can be part of a cut message.

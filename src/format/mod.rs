@@ -10,8 +10,7 @@
 //!   prescan: literal searches over the whole chunk (Teddy, SIMD, like the core's scanner)
 //!     - `\\` `\t` `\/` `\u00` and ` P `  escapes that can hide a secret, and the CRI
 //!                                     partial marker (checked: after `stdout`/`stderr`);
-//!     `{"log":"` at a line start whose `log` lacks its final `\n` (a Docker part; only in
-//!     chunks that start with a json-file line, or with `--format docker`)
+//!     `{"log":"` at a line start whose `log` lacks its final `\n` (a Docker part)
 //!     - [[json_fields]] keys (auto, docker, json, cri); logfmt: `=` + a byte the core
 //!       stops at
 //!   lines with a hit are classified (first bytes); a few become *special*:
@@ -55,8 +54,7 @@
 //! decoded `log` bodies make one message, scrubbed once, and each part goes back into its own
 //! line: an unchanged part byte for byte, a changed one with only the changed region
 //! re-encoded (Go's escaping), the envelope (`stream`, `time`, `attrs`) as it was. Docker and
-//! CRI lines have groups of their own. With `auto`, a chunk is searched for such lines only
-//! when its first line is a json-file line (see `FormatScrubber::docker_parts`).
+//! CRI lines have groups of their own.
 //!
 //! **JSON lines.** The same reasoning: raw scrubbing, checked to leave valid JSON. Lines with
 //! a hiding escape or a `[[json_fields]]` key are walked member by member (see the `json`
@@ -275,9 +273,11 @@ enum Finder {
     /// CRI partial markers: `memchr::memmem` for [`PARTIAL_TAG`], then one of
     /// [`PARTIAL_STREAMS`] before it (the hit spans both).
     Partial(memchr::memmem::Finder<'static>),
-    /// Docker json-file lines cut from a longer message: `memchr::memmem` for
-    /// [`docker::PREFIX`] at a line start, then its `log` string, which must lack the final
-    /// `\n` (see [`docker::log_end`]). The hit is the prefix.
+    /// Docker json-file lines cut from a longer message: `memchr::memmem` for the end of the
+    /// `log` body ([`docker::STREAM`]), then the line's start, which must be [`docker::PREFIX`],
+    /// and a body that lacks the final `\n` (checked exactly by [`docker::log_end`]). The hit
+    /// is the prefix. Used only in input that is Docker's (see `FormatScrubber::docker_parts`):
+    /// one hit per line there.
     DockerPart(memchr::memmem::Finder<'static>),
 }
 
@@ -331,20 +331,21 @@ impl Finder {
                 return None;
             }
             Finder::DockerPart(f) => {
+                // In a valid json-file line the first `","stream":"` ends the `log` body: every
+                // quote inside the body is escaped. A hit whose body lacks the final `\n` is a
+                // candidate, checked exactly by `docker::log_end` from its line start.
                 let mut at = from;
                 while let Some(i) = f.find(hay.get(at..)?) {
-                    let p = at + i;
-                    if p == 0 || hay[p - 1] == b'\n' {
-                        match docker::log_end(&hay[p..]) {
-                            Some((_, false)) => return Some((p, p + docker::PREFIX.len(), 0)),
-                            Some((end, true)) => {
-                                at = p + end;
-                                continue;
-                            }
-                            None => {}
-                        }
+                    let m = at + i;
+                    let p = memchr::memrchr(b'\n', &hay[..m]).map_or(0, |k| k + 1);
+                    if p >= from
+                        && hay[p..m].starts_with(docker::PREFIX)
+                        && !docker::ends_message(&hay[p + docker::PREFIX.len()..m])
+                        && matches!(docker::log_end(&hay[p..]), Some((_, false)))
+                    {
+                        return Some((p, p + docker::PREFIX.len(), 0));
                     }
-                    at = p + 1;
+                    at = m + 1;
                 }
                 return None;
             }
@@ -367,7 +368,7 @@ impl<'a> FormatScrubber<'a> {
         let escapes = format.structured().then_some(Finder::Escapes);
         let partial = format.cri().then(|| Finder::Partial(memchr::memmem::Finder::new(PARTIAL_TAG).into_owned()));
         let docker_part =
-            format.docker().then(|| Finder::DockerPart(memchr::memmem::Finder::new(docker::PREFIX).into_owned()));
+            format.docker().then(|| Finder::DockerPart(memchr::memmem::Finder::new(docker::STREAM).into_owned()));
         let mut words: Vec<Vec<u8>> = Vec::new();
         let mut nocase = true;
         if format.structured() {
@@ -451,24 +452,22 @@ impl<'a> FormatScrubber<'a> {
     /// Whether the chunk must be scrubbed in order with the stream's reassembly state (it has
     /// a CRI partial line, or a partial group is open). The parallel path scrubs such chunks
     /// on its reader thread.
-    pub fn needs_order(&self, chunk: &[u8], st: &FormatState) -> bool {
+    pub fn needs_order(&self, chunk: &[u8], st: &mut FormatState) -> bool {
         st.cri.pending()
             || self.finders[PARTIAL_FINDER].iter().any(|f| f.find(chunk, 0).is_some())
-            || (self.docker_parts(chunk) && self.finders[DOCKER_FINDER].iter().any(|f| f.find(chunk, 0).is_some()))
+            || (self.docker_parts(chunk, st) && self.finders[DOCKER_FINDER].iter().any(|f| f.find(chunk, 0).is_some()))
     }
 
-    /// Whether `chunk` is searched for Docker json-file lines cut from a longer message: with
-    /// `--format docker` always; with `auto` when the chunk's first line (or, after a long
-    /// line's windows, its second) is a json-file line. A Docker log file is json-file lines
-    /// only, and chunks hold whole lines, so its chunks all qualify; other input does not pay
-    /// for the search (a `memmem` pass cost 8% of the instructions on clean bench logs).
-    fn docker_parts(&self, chunk: &[u8]) -> bool {
+    /// Whether Docker json-file lines cut from a longer message are joined in this input:
+    /// with `--format docker` always; with `auto` when the input's first line is a json-file
+    /// line, as a Docker log file's is. Decided once per input, on its first chunk (by the
+    /// reader, with threads), so the output does not depend on how reads cut the input. Other
+    /// input pays nothing for it: a search for such lines in every chunk cost 7–9% of the
+    /// instructions on clean bench logs, a fifth of whose lines start with `{`.
+    fn docker_parts(&self, chunk: &[u8], st: &mut FormatState) -> bool {
         match self.format {
-            Format::Docker => true,
-            Format::Auto => {
-                chunk.starts_with(docker::PREFIX)
-                    || memchr::memchr(b'\n', chunk).is_some_and(|i| chunk[i + 1..].starts_with(docker::PREFIX))
-            }
+            Format::Docker => !st.worker,
+            Format::Auto => !st.worker && *st.docker_parts.get_or_insert_with(|| chunk.starts_with(docker::PREFIX)),
             _ => false,
         }
     }
@@ -483,7 +482,8 @@ impl<'a> FormatScrubber<'a> {
     /// Scrubs a chunk of whole lines (the last may lack its `\n`). See the module docs.
     pub fn scrub_chunk<'s>(&self, chunk: &'s [u8], st: &'s mut FormatState, info: ChunkInfo) -> Output<'s> {
         st.begin(info);
-        st.docker_parts = self.docker_parts(chunk);
+        let docker = self.docker_parts(chunk, st);
+        st.docker_on = docker;
         if self.format == Format::Raw {
             self.flush_segment(chunk, 0..chunk.len(), st, false);
             st.end(chunk);
@@ -554,6 +554,7 @@ impl<'a> FormatScrubber<'a> {
         }
         st.end(b"");
         st.cri.reset();
+        st.docker_parts = None;
         st.output(b"")
     }
 
@@ -561,7 +562,7 @@ impl<'a> FormatScrubber<'a> {
     fn next_hit(&self, chunk: &[u8], from: usize, st: &mut FormatState) -> Option<usize> {
         let mut best: Option<usize> = None;
         for (i, f) in self.finders.iter().enumerate() {
-            let Some(f) = f.as_ref().filter(|_| i != DOCKER_FINDER || st.docker_parts) else { continue };
+            let Some(f) = f.as_ref().filter(|_| i != DOCKER_FINDER || st.docker_on) else { continue };
             if let Some((s, _, _)) = st.next[i].get(f, chunk, from) {
                 best = Some(best.map_or(s, |b| b.min(s)));
             }
@@ -573,7 +574,7 @@ impl<'a> FormatScrubber<'a> {
     fn hits_in_line(&self, chunk: &[u8], ls: usize, le: usize, st: &mut FormatState) -> u8 {
         let mut kinds = 0;
         for (i, f) in self.finders.iter().enumerate() {
-            let Some(f) = f.as_ref().filter(|_| i != DOCKER_FINDER || st.docker_parts) else { continue };
+            let Some(f) = f.as_ref().filter(|_| i != DOCKER_FINDER || st.docker_on) else { continue };
             let mut from = ls;
             while let Some((s, e, pat)) = st.next[i].get(f, chunk, from) {
                 if s >= le {
@@ -616,7 +617,7 @@ impl<'a> FormatScrubber<'a> {
     }
 
     fn line_action(&self, line: &[u8], kinds: u8, st: &FormatState) -> LineAction {
-        if self.format.docker() && (kinds & DOCKER_PART != 0 || st.cri.pending()) {
+        if st.docker_on && (kinds & DOCKER_PART != 0 || st.cri.pending()) {
             if let Some(d) = docker::part(line) {
                 if d.partial || st.cri.has_group(cri::Slot::docker(d.stream)) {
                     return LineAction::DockerMember(d);
@@ -1517,17 +1518,28 @@ pub struct FormatState {
     spare: Vec<Vec<u8>>,
     free_groups: Vec<cri::Group>,
     next: [NextHit; FINDERS],
-    /// Whether the chunk being scrubbed is searched for Docker parts (see
-    /// `FormatScrubber::docker_parts`).
-    docker_parts: bool,
     reports: Vec<GroupReport>,
     stats: Stats,
     /// Line counting cursor for findings: (offset in the chunk, line number there).
     cursor: (usize, u64),
     info: ChunkInfo,
+    /// Whether this input's Docker parts are joined (`auto`: decided by the input's first
+    /// line, see [`FormatScrubber::docker_parts`]); `None` until the first chunk.
+    docker_parts: Option<bool>,
+    /// [`Self::docker_parts`] for the chunk being scrubbed.
+    docker_on: bool,
+    /// A parallel worker's state: it never joins Docker parts (chunks that have them are
+    /// scrubbed in order by the reader).
+    worker: bool,
 }
 
 impl FormatState {
+    /// The state of a parallel worker, which sees chunks out of order and never holds a
+    /// group: chunks that need one go to the reader ([`FormatScrubber::needs_order`]).
+    pub(crate) fn worker() -> FormatState {
+        FormatState { worker: true, ..FormatState::default() }
+    }
+
     /// Turns per-finding records on or off (off by default).
     pub fn record_findings(&mut self, on: bool) {
         self.work.record = on;

@@ -258,7 +258,7 @@ fn read_loop<R: Read + ?Sized>(
         match chunker.next(rdr, pool)? {
             Next::End => break,
             Next::Lines(buf, len) => {
-                if fmt.needs_order(&buf[..len], &st) {
+                if fmt.needs_order(&buf[..len], &mut st) {
                     let info = ChunkInfo { continued, first_line: 0 };
                     let o = fmt.scrub_chunk(&buf[..len], &mut st, info);
                     let out = (!o.is_unchanged()).then(|| o.to_vec());
@@ -315,7 +315,7 @@ fn read_loop<R: Read + ?Sized>(
 
 fn worker(fmt: &FormatScrubber<'_>, rx: &Mutex<Receiver<Job>>, tx: &SyncSender<Done>, out_pool: &Pool) {
     let mut scratch = Scratch::default();
-    let mut st = FormatState::default();
+    let mut st = FormatState::worker();
     loop {
         let job = match rx.lock().expect("job lock").recv() {
             Ok(j) => j,
