@@ -171,6 +171,15 @@ fn overlaps_ahead(scratch: &Scratch, r: &Range<usize>) -> bool {
     !scratch.nesting && scratch.ahead.iter().any(|f| f.start < r.end && r.start < f.end)
 }
 
+/// Where `r` first runs into a finding made ahead of the scan: the earliest start among those
+/// it overlaps (`None` when it overlaps none, or while they are being made).
+fn ahead_cut(scratch: &Scratch, r: &Range<usize>) -> Option<usize> {
+    if scratch.nesting {
+        return None;
+    }
+    scratch.ahead.iter().filter(|f| f.start < r.end && r.start < f.end).map(|f| f.start).min()
+}
+
 /// Gives each scrubber an identity for [`TokenCache`].
 static SCRUBBER_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
@@ -819,8 +828,18 @@ impl Scrubber {
         rule: RuleName<'_>,
         scratch: &mut Scratch,
     ) -> Option<usize> {
-        let r = v.range.clone();
-        if r.is_empty() || overlaps_ahead(scratch, &r) {
+        let mut r = v.range.clone();
+        // A value that runs into a finding made ahead of the scan (an unterminated quote up
+        // to the end of the line, over a secret container's leaf) ends where that finding
+        // starts: the rest is rewritten on its own. Dropped, the value would stay in clear,
+        // and be rewritten by a second pass once the leaf is a marker (fuzz `scrub_line`).
+        if let Some(cut) = ahead_cut(scratch, &r) {
+            if cut <= r.start {
+                return None;
+            }
+            r.end = cut;
+        }
+        if r.is_empty() {
             return None;
         }
         if let Some(end) = self.token_at(line, r.start, rule.clone(), scratch) {

@@ -552,6 +552,18 @@ fn fuzz_a_secret_container_made_valid_by_an_edit_is_read_on_the_first_pass() {
 }
 
 #[test]
+fn fuzz_a_value_running_into_a_container_leaf_ends_there() {
+    // fuzz/regressions/scrub_line/crash-23bd43…: an unterminated `'` value (redacted to the end
+    // of the line) ran over the leaf of a secret container read ahead of the scan; the value
+    // was dropped, left in clear, and a second pass, with the leaf a marker, redacted it. The
+    // value now ends where the leaf starts.
+    let line = br#"{"password":{"k token='tail part": "s"}}"#;
+    let out = idempotent(line);
+    assert!(!contains(&out, b"tail part") && !contains(&out, b"\"s\""), "{}", out.escape_ascii());
+    assert!(out.starts_with(br#"{"password":{"k token='[REDACTED]"#), "{}", out.escape_ascii());
+}
+
+#[test]
 fn secret_containers_nested_in_secret_containers_are_read_once() {
     // Found while fixing the above: a secret key inside a secret container read its own
     // container again and edited its leaves twice (overlapping edits: a panic).
