@@ -566,7 +566,9 @@ fn flag_value(line: &[u8], key: &Range<usize>) -> Option<Value> {
         .position(|&b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'\\' | b'`'))
         .map_or(line.len(), |n| i + n);
     let v = &line[i..end];
-    if v[0] == b'-' || is_placeholder(v) || (v[0] == b'<' && v.ends_with(b">")) || FLAG_PROSE.contains(&v) {
+    // Empty when another blank (`\r`, a form feed) follows the flag: no value.
+    let Some(&first) = v.first() else { return None };
+    if first == b'-' || is_placeholder(v) || (first == b'<' && v.ends_with(b">")) || FLAG_PROSE.contains(&v) {
         return None;
     }
     Some(Value { range: i..end, quote: Quote::None, json_number: false, url_encoded: false })

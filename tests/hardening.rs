@@ -564,6 +564,17 @@ fn fuzz_a_value_running_into_a_container_leaf_ends_there() {
 }
 
 #[test]
+fn fuzz_a_flag_followed_by_another_blank_has_no_value() {
+    // fuzz/regressions/scrub_line/crash-ffff88…: `--token` then a space and a `\r` (a blank
+    // the flag reader did not skip): an empty value, indexed (a panic).
+    for input in [&b"--token \r x"[..], b"a --api-key \r", b"--token \x0c--x y"] {
+        let out = idempotent(input);
+        assert_eq!(out, input, "{}", out.escape_ascii());
+    }
+    assert_eq!(idempotent(b"--token \tabc123 x"), b"--token \t[REDACTED] x");
+}
+
+#[test]
 fn secret_containers_nested_in_secret_containers_are_read_once() {
     // Found while fixing the above: a secret key inside a secret container read its own
     // container again and edited its leaves twice (overlapping edits: a panic).
