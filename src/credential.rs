@@ -567,7 +567,7 @@ fn flag_value(line: &[u8], key: &Range<usize>) -> Option<Value> {
         .map_or(line.len(), |n| i + n);
     let v = &line[i..end];
     // Empty when another blank (`\r`, a form feed) follows the flag: no value.
-    let Some(&first) = v.first() else { return None };
+    let &first = v.first()?;
     if first == b'-' || is_placeholder(v) || (first == b'<' && v.ends_with(b">")) || FLAG_PROSE.contains(&v) {
         return None;
     }

@@ -253,6 +253,9 @@ pub struct Scratch {
     /// A secret key's value opened a JSON container that did not parse: the line's edits may
     /// make it parse, so the rewritten line is scrubbed again (`Scrubber::settle`).
     retry: bool,
+    /// A pattern rewrote part of the line: its rewrite may join what it separated (an `@`
+    /// gone makes two URLs one), so the line is scrubbed again (`Scrubber::settle`).
+    pattern_edit: bool,
     /// End of the last secret container read ahead of the scan: keys inside it are covered.
     container_end: usize,
     /// Findings made ahead of the scan (a secret container's leaves, `Scrubber::try_trigger`)
@@ -556,11 +559,13 @@ impl Scrubber {
     /// read: a word byte beside an edit whose edge byte changed between word and non-word (a
     /// `\b` a pattern needs appears beside `"[REDACTED]"`; a scheme word keeps only part of
     /// itself), or when a secret key's JSON container did not parse and edits inside it may
-    /// have made it parse (`Scratch::retry`). Scrubbed output must scrub to itself. The first
+    /// have made it parse (`Scratch::retry`), or when a pattern rewrote part of the line (its
+    /// marker may join what the match's end separated: an `@` gone makes two URLs one, fuzz
+    /// `scrub_line`). Scrubbed output must scrub to itself. The first
     /// pass's findings and counters stand; the extra passes only rewrite. Edits between
     /// separators (nearly all) skip this.
     fn settle(&self, line: &[u8], start: usize, scratch: &mut Scratch) {
-        if scratch.retry {
+        if scratch.retry || scratch.pattern_edit {
             return self.settle_again(start, scratch);
         }
         if self.red.rules.patterns.is_empty() {
@@ -615,6 +620,7 @@ impl Scrubber {
         scratch.ahead.clear();
         scratch.container_end = 0;
         scratch.retry = false;
+        scratch.pattern_edit = false;
         let npat = self.red.rules.patterns.len();
         scratch.pattern_marks.clear();
         scratch.pattern_marks.resize(npat, false);
@@ -1111,6 +1117,7 @@ impl Scrubber {
         let start = scratch.repl.len();
         if self.red.opaque(&line[r.clone()], p.action, false, &mut scratch.repl) {
             self.push_edit(line, r, start, FindingKind::Pattern, RuleName::Static(&p.name), p.action, None, scratch);
+            scratch.pattern_edit = true;
         }
     }
 }
