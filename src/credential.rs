@@ -260,9 +260,6 @@ fn bracket_close(line: &[u8], key: &Range<usize>, i: usize, key_quote: Option<(Q
             Quote::Single => b"['",
             _ => return None,
         };
-        if !line[..k].ends_with(open) {
-            return None;
-        }
         let rest = &line[i..];
         let visibility = if rest.starts_with(b":protected]") {
             ":protected".len()
@@ -276,6 +273,12 @@ fn bracket_close(line: &[u8], key: &Range<usize>, i: usize, key_quote: Option<(Q
         } else {
             0
         };
+        // A property's visibility closes the key with or without the `["` before it: that `[`
+        // may be inside a value rewritten before (`secret:"["secret":protected]`, where a
+        // second pass would otherwise read `protected` as the value; fuzz `scrub_line`).
+        if visibility == 0 && !line[..k].ends_with(open) {
+            return None;
+        }
         return (rest.get(visibility) == Some(&b']')).then_some(i + visibility + 1);
     }
     if line.get(i) == Some(&b']') && k > 0 && line[k - 1] == b'[' {

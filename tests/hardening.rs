@@ -599,6 +599,19 @@ fn fuzz_a_pattern_rewrite_that_joins_two_urls_is_settled_on_the_first_pass() {
 }
 
 #[test]
+fn fuzz_a_var_dump_visibility_closes_the_key_on_both_passes() {
+    // fuzz/regressions/scrub_line/crash-minimized-fa70ad: the `[` of `["secret":protected]` was
+    // the value of an earlier key, so the first pass redacted it and read the property's
+    // visibility; the second, with no `[` left, read `protected` as the value.
+    let out = idempotent(br#"secret:"["secret":protected]"#);
+    assert_eq!(out, br#"secret:"[REDACTED]"secret":protected]"#);
+    assert_eq!(
+        idempotent(br#"["password":protected]=> string(3) "abc""#),
+        br#"["password":protected]=> string(3) "[REDACTED]""#
+    );
+}
+
+#[test]
 fn secret_containers_nested_in_secret_containers_are_read_once() {
     // Found while fixing the above: a secret key inside a secret container read its own
     // container again and edited its leaves twice (overlapping edits: a panic).
