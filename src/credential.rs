@@ -718,7 +718,10 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
         }
     }
     let v = &line[i..end];
-    if is_placeholder(v) || v.first().is_some_and(|&b| b == b'{' || b == b'[') {
+    // `private]`/`protected]` end a `var_dump` property's key (`["k":"Class":private]`), even
+    // where the key named is a class name holding a secret name (fuzz `scrub_line`).
+    let visibility = matches!(v, b"private" | b"protected") && line.get(end) == Some(&b']');
+    if visibility || is_placeholder(v) || v.first().is_some_and(|&b| b == b'{' || b == b'[') {
         return None;
     }
     Some(Value { range: i..end, quote: Quote::None, json_number: false, url_encoded: url })

@@ -609,6 +609,11 @@ fn fuzz_a_var_dump_visibility_closes_the_key_on_both_passes() {
         idempotent(br#"["password":protected]=> string(3) "abc""#),
         br#"["password":protected]=> string(3) "[REDACTED]""#
     );
+    // fuzz/regressions/scrub_line/crash-6417a0…: a class name holding a secret name
+    // (`"Kpassword":private]`): its `private` was read as that key's value on the first pass,
+    // and the outer key's `"Kpassword"` as its value on the second. Visibility is no value.
+    let out = idempotent(br#"CenticaKpassword":"Kpassword":private]:"p\"x","token=hi"#);
+    assert!(contains(&out, b"\"Kpassword\":private]"), "{}", out.escape_ascii());
 }
 
 #[test]
