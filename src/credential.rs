@@ -411,9 +411,11 @@ fn xml_element_value(line: &[u8], key: Range<usize>) -> Option<Value> {
         return None;
     }
     let start = key.end + 1;
+    // The text up to the next tag (any: markup inside, `<b>`, ends it too), or the end of the
+    // line. Requiring `</` made a second pass read further once the first rewrote a `<` inside
+    // (`<token>secret:"<`; fuzz `scrub_line`).
     let end = match memchr::memchr(b'<', &line[start..]) {
-        Some(n) if line[start + n..].starts_with(b"</") => start + n,
-        Some(_) => return None,
+        Some(n) => start + n,
         None => start + line[start..].trim_ascii_end().len(),
     };
     let v = &line[start..end];

@@ -617,6 +617,16 @@ fn fuzz_a_var_dump_visibility_closes_the_key_on_both_passes() {
 }
 
 #[test]
+fn fuzz_an_xml_element_value_ends_at_the_next_tag_on_both_passes() {
+    // fuzz/regressions/scrub_line/crash-minimized-7cc009: `<token>` holding markup was no
+    // value, so the first pass redacted only `secret:"<`'s `<`; the second, with no `<` left,
+    // read the element's text to the end of the line. The value now ends at any next tag.
+    assert_eq!(idempotent(br#"<token>secret:"<"#), b"<token>[REDACTED]<");
+    assert_eq!(idempotent(b"<password>abc<br/>def</password>"), b"<password>[REDACTED]<br/>def</password>");
+    assert_eq!(idempotent(b"<Password>hunter2</Password>"), b"<Password>[REDACTED]</Password>");
+}
+
+#[test]
 fn secret_containers_nested_in_secret_containers_are_read_once() {
     // Found while fixing the above: a secret key inside a secret container read its own
     // container again and edited its leaves twice (overlapping edits: a panic).
