@@ -168,7 +168,7 @@ fn ends_token(rest: &[u8], n: usize) -> bool {
 
 /// Whether `r` overlaps a finding made ahead of the scan (while not making them).
 fn overlaps_ahead(scratch: &Scratch, r: &Range<usize>) -> bool {
-    !scratch.nesting && scratch.ahead.iter().any(|f| f.start < r.end && r.start < f.end)
+    ahead_cut(scratch, r).is_some()
 }
 
 /// Where `r` first runs into a finding made ahead of the scan: the earliest start among those
