@@ -13,6 +13,8 @@
 # from one run of benches/pipe.sh to the next. Outputs are compared once per corpus (the two
 # binaries must write the same bytes, or the script says so). Not run in CI.
 set -euo pipefail
+# shellcheck source=benches/pinned.sh
+source "$(dirname "$0")/pinned.sh"
 old=${1:?usage: ab.sh OLD_BIN NEW_BIN [ROUNDS]} new=${2:?usage: ab.sh OLD_BIN NEW_BIN [ROUNDS]}
 rounds=${3:-9}
 dir=${CORPUS_DIR:-/tmp/corpus}
@@ -30,20 +32,7 @@ for c in corpus-64M-d0 corpus-256M-d0.02 corpus-64M-d0.5; do
                 old) cmd="cat '$f' | '$old' > /dev/null" ;;
                 new) cmd="cat '$f' | '$new' > /dev/null" ;;
             esac
-            s=$(date +%s%N)
-            taskset -c 0 bash -c "$cmd"
-            e=$(date +%s%N)
-            echo "$c $t $(( mib * 1000000000 / (e - s) ))"
+            pinned_run "$c" "$t" "$mib" "$cmd"
         done
     done
-done | python3 -c '
-import collections, statistics, sys
-d = collections.defaultdict(list)
-for line in sys.stdin:
-    c, t, v = line.split()
-    d[c, t].append(int(v))
-print("| corpus | tool | median MiB/s | min–max |")
-print("| --- | --- | ---: | ---: |")
-for (c, t), v in sorted(d.items()):
-    print(f"| {c} | {t} | {statistics.median(v):.0f} | {min(v)}–{max(v)} |")
-'
+done | pinned_table pipe old new

@@ -13,6 +13,8 @@
 # and prints the median MiB/s (and the range) of each and its ratio to the pipe's median.
 # Interleaved like benches/ab.sh, so all rows see the same machine state. Not run in CI.
 set -euo pipefail
+# shellcheck source=benches/pinned.sh
+source "$(dirname "$0")/pinned.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$root/target/release/logscrub}
 rounds=${2:-5}
@@ -30,24 +32,7 @@ for c in corpus-64M-d0 corpus-256M-d0.02 corpus-64M-d0.5; do
                 floor-*) cmd="cat '$f' | '$floor' ${t#floor-} > /dev/null 2>&1" ;;
                 logscrub) cmd="cat '$f' | '$bin' > /dev/null" ;;
             esac
-            s=$(date +%s%N)
-            taskset -c 0 bash -c "$cmd"
-            e=$(date +%s%N)
-            echo "$c $t $(( mib * 1000000000 / (e - s) ))"
+            pinned_run "$c" "$t" "$mib" "$cmd"
         done
     done
-done | python3 -c '
-import collections, statistics, sys
-d = collections.defaultdict(list)
-for line in sys.stdin:
-    c, t, v = line.split()
-    d[c, t].append(int(v))
-order = ["pipe", "floor-copy", "floor-lines", "floor-eyj", "logscrub"]
-print("| corpus | command | median MiB/s | min–max | ratio to pipe |")
-print("| --- | --- | ---: | ---: | ---: |")
-for c in sorted({c for c, _ in d}):
-    pipe = statistics.median(d[c, "pipe"])
-    for t in order:
-        v = d[c, t]
-        print(f"| {c} | {t} | {statistics.median(v):.0f} | {min(v)}–{max(v)} | {statistics.median(v) / pipe:.2f} |")
-'
+done | pinned_table pipe floor-copy floor-lines floor-eyj logscrub
