@@ -22,10 +22,7 @@ pub(crate) const PREFIX: &[u8] = br#"{"log":""#;
 /// Where the `log` string's body (between its quotes) is, in a line that is one valid JSON
 /// object starting with [`PREFIX`].
 pub(crate) fn parse(line: &[u8]) -> Option<Range<usize>> {
-    if !line.starts_with(PREFIX) {
-        return None;
-    }
-    let end = json::string_end(line, PREFIX.len() - 1)?;
+    let (end, _) = log_end(line)?;
     json::is_object(line).then_some(PREFIX.len()..end - 1)
 }
 
@@ -73,10 +70,10 @@ pub(crate) struct Part {
 /// joined).
 pub(crate) fn part(line: &[u8]) -> Option<Part> {
     let (end, last) = log_end(line)?;
-    let rest = &line[end..];
-    let stream = if rest.starts_with(br#","stream":"stdout""#) {
+    let rest = line[end - 1..].strip_prefix(STREAM)?;
+    let stream = if rest.starts_with(b"stdout\"") {
         Stream::Stdout
-    } else if rest.starts_with(br#","stream":"stderr""#) {
+    } else if rest.starts_with(b"stderr\"") {
         Stream::Stderr
     } else {
         return None;
