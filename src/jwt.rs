@@ -250,12 +250,21 @@ fn decode_object(seg: &[u8], buf: &mut Vec<u8>, members: &mut Vec<crate::redact:
 fn header_fields(j: &[u8], members: &[crate::redact::Member]) -> Option<Header> {
     let mut h = Header::default();
     for m in members.iter() {
-        let key = crate::redact::string_content(&j[m.key.start - 1..m.key.end + 1])?;
-        let field = match &*key {
-            "alg" => &mut h.alg,
-            "enc" => &mut h.enc,
-            "kid" => &mut h.kid,
-            "typ" => &mut h.typ,
+        // A key without escapes is its bytes (checked to be UTF-8, as unescaping would);
+        // only an escaped one is unescaped.
+        let raw = &j[m.key.clone()];
+        let unescaped;
+        let key: &[u8] = if raw.contains(&b'\\') {
+            unescaped = crate::redact::string_content(&j[m.key.start - 1..m.key.end + 1])?;
+            unescaped.as_bytes()
+        } else {
+            std::str::from_utf8(raw).ok()?.as_bytes()
+        };
+        let field = match key {
+            b"alg" => &mut h.alg,
+            b"enc" => &mut h.enc,
+            b"kid" => &mut h.kid,
+            b"typ" => &mut h.typ,
             _ => continue,
         };
         let v = &j[m.value.clone()];
@@ -304,6 +313,15 @@ fn json_object_prefix(prefix: &[u8], buf: &mut Vec<u8>) -> bool {
     }
 }
 
+/// The last (up to) 8 bytes of `b` as an integer.
+#[inline]
+pub(crate) fn tail8(b: &[u8]) -> u64 {
+    match b.len().checked_sub(8) {
+        Some(at) => u64::from_le_bytes(b[at..].try_into().expect("8 bytes")),
+        None => b.iter().fold(b.len() as u64, |acc, &c| (acc << 8) | u64::from(c)),
+    }
+}
+
 /// Headers decoded recently, keyed by their encoded bytes.
 ///
 /// A log repeats a handful of headers (one per issuer and signing key), so the base64 decode
@@ -312,7 +330,8 @@ fn json_object_prefix(prefix: &[u8], buf: &mut Vec<u8>) -> bool {
 /// exactly what [`decode_header`] would.
 #[derive(Debug, Default)]
 pub struct HeaderCache {
-    entries: Vec<(Vec<u8>, Header)>,
+    /// (the header's last 8 bytes as an integer, compared first; its bytes; its fields)
+    entries: Vec<(u64, Vec<u8>, Header)>,
     next: usize,
     /// Scratch for the members of a header being decoded.
     members: Vec<crate::redact::Member>,
@@ -325,16 +344,20 @@ pub const HEADER_CACHE_MAX: usize = 512;
 
 impl HeaderCache {
     fn decode(&mut self, seg: &[u8], buf: &mut Vec<u8>) -> Option<Header> {
-        if let Some((_, h)) = self.entries.iter().find(|(k, _)| k.as_slice() == seg) {
+        // Headers of one issuer share their length and most bytes (a `kid` differs near the
+        // end): the tail is compared first, so a miss costs no `memcmp` per entry.
+        let tail = tail8(seg);
+        if let Some((_, _, h)) = self.entries.iter().find(|(t, k, _)| *t == tail && k.as_slice() == seg) {
             return Some(h.clone());
         }
         let h = decode_header_with(seg, buf, &mut self.members)?;
         if seg.len() <= HEADER_CACHE_MAX {
             if self.entries.len() < HEADER_CACHE_ENTRIES {
-                self.entries.push((seg.to_vec(), h.clone()));
+                self.entries.push((tail, seg.to_vec(), h.clone()));
             } else {
                 // Reuse the slot's buffer: no allocation once the cache is full.
-                let (k, v) = &mut self.entries[self.next];
+                let (t, k, v) = &mut self.entries[self.next];
+                *t = tail;
                 k.clear();
                 k.extend_from_slice(seg);
                 v.clone_from(&h);

@@ -120,7 +120,7 @@ impl TokenCache {
         self.entries.iter().find(|e| {
             let n = e.bytes.len();
             rest.len() >= n
-                && tail8(&rest[..n]) == e.tail
+                && jwt::tail8(&rest[..n]) == e.tail
                 && rest[..n] == e.bytes[..]
                 && ends_token(rest, n)
                 && (!need_facts || e.facts.is_some())
@@ -130,27 +130,18 @@ impl TokenCache {
     /// Stores a rewrite, reusing the buffers of the entry it replaces (round robin).
     fn insert(&mut self, bytes: &[u8], repl: &[u8], changed: u64, kind: FindingKind, facts: Option<Box<TokenFacts>>) {
         if self.entries.len() < TOKEN_CACHE_ENTRIES {
-            let tail = tail8(bytes);
+            let tail = jwt::tail8(bytes);
             self.entries.push(CachedToken { tail, bytes: bytes.to_vec(), repl: repl.to_vec(), changed, kind, facts });
             return;
         }
         let e = &mut self.entries[self.next];
         self.next = (self.next + 1) % TOKEN_CACHE_ENTRIES;
-        e.tail = tail8(bytes);
+        e.tail = jwt::tail8(bytes);
         e.bytes.clear();
         e.bytes.extend_from_slice(bytes);
         e.repl.clear();
         e.repl.extend_from_slice(repl);
         (e.changed, e.kind, e.facts) = (changed, kind, facts);
-    }
-}
-
-/// The last (up to) 8 bytes of `b` as an integer.
-#[inline]
-fn tail8(b: &[u8]) -> u64 {
-    match b.len().checked_sub(8) {
-        Some(at) => u64::from_le_bytes(b[at..].try_into().expect("8 bytes")),
-        None => b.iter().fold(b.len() as u64, |acc, &c| (acc << 8) | u64::from(c)),
     }
 }
 
