@@ -135,20 +135,7 @@ pub(crate) fn value_end(b: &[u8], i: usize, depth: usize) -> Option<usize> {
                 b[i..].starts_with(b"false").then_some(i + 5)
             }
         }
-        Kind::Array => {
-            let mut j = ws(b, i + 1);
-            if b.get(j) == Some(&b']') {
-                return Some(j + 1);
-            }
-            loop {
-                j = ws(b, value_end(b, j, depth + 1)?);
-                match b.get(j)? {
-                    b',' => j = ws(b, j + 1),
-                    b']' => return Some(j + 1),
-                    _ => return None,
-                }
-            }
-        }
+        Kind::Array => array_end(b, i, |j| value_end(b, j, depth + 1)),
         Kind::Object => members_end(b, i, depth, |_, _| {}),
     }
 }
@@ -162,6 +149,18 @@ pub(crate) fn is_object(b: &[u8]) -> bool {
 /// End (after the `}`) of the object whose `{` is at `i`, handing each member to `f` as (key
 /// inside its quotes, value) byte ranges; `None` if it is not valid JSON.
 fn members_end(b: &[u8], i: usize, depth: usize, mut f: impl FnMut(Range<usize>, Range<usize>)) -> Option<usize> {
+    object_end(b, i, |key, vstart| {
+        let vend = value_end(b, vstart, depth + 1)?;
+        f(key.start + 1..key.end - 1, vstart..vend);
+        Some(vend)
+    })
+}
+
+/// End (after the `}`) of the object whose `{` is at `i`, checking its punctuation: `member`
+/// gets each member's key (quotes included) and where its value starts, and returns where the
+/// value ends (`None` stops the walk: not valid JSON). The one object loop of every walk here.
+#[inline]
+fn object_end(b: &[u8], i: usize, mut member: impl FnMut(Range<usize>, usize) -> Option<usize>) -> Option<usize> {
     let mut j = ws(b, i + 1);
     if b.get(j) == Some(&b'}') {
         return Some(j + 1);
@@ -171,18 +170,33 @@ fn members_end(b: &[u8], i: usize, depth: usize, mut f: impl FnMut(Range<usize>,
             return None;
         }
         let kend = string_end(b, j)?;
-        let key = j + 1..kend - 1;
+        let key = j..kend;
         j = ws(b, kend);
         if b.get(j) != Some(&b':') {
             return None;
         }
-        let vstart = ws(b, j + 1);
-        let vend = value_end(b, vstart, depth + 1)?;
-        f(key, vstart..vend);
-        j = ws(b, vend);
+        j = ws(b, member(key, ws(b, j + 1))?);
         match b.get(j)? {
             b',' => j = ws(b, j + 1),
             b'}' => return Some(j + 1),
+            _ => return None,
+        }
+    }
+}
+
+/// End (after the `]`) of the array whose `[` is at `i`: `element` gets where each element
+/// starts and returns where it ends. The one array loop of every walk here.
+#[inline]
+fn array_end(b: &[u8], i: usize, mut element: impl FnMut(usize) -> Option<usize>) -> Option<usize> {
+    let mut j = ws(b, i + 1);
+    if b.get(j) == Some(&b']') {
+        return Some(j + 1);
+    }
+    loop {
+        j = ws(b, element(j)?);
+        match b.get(j)? {
+            b',' => j = ws(b, j + 1),
+            b']' => return Some(j + 1),
             _ => return None,
         }
     }
@@ -506,57 +520,23 @@ fn walk_member_value(
         return Some(end);
     }
     match kind {
-        Kind::Object => {
-            let mut j = ws(b, i + 1);
-            if b.get(j) == Some(&b'}') {
-                return Some(j + 1);
-            }
-            loop {
-                if b.get(j) != Some(&b'"') {
-                    return None;
-                }
-                let kend = string_end(b, j)?;
-                let kstart = w.keys.len();
-                let raw_key = &b[j + 1..kend - 1];
-                decode(raw_key, &mut w.dec, &mut w.map)?;
-                w.keys.extend_from_slice(&w.dec);
-                // A key is text too (a map keyed by token, `"Bearer …":…`): scrubbed like a
-                // string value, as the raw path scrubs it with the rest of the line. Rules
-                // still see the key as it was.
-                scrub_decoded_string(ctx, work, w, j..kend);
-                let krange = kstart..w.keys.len();
-                w.path.push(krange.clone());
-                j = ws(b, kend);
-                if b.get(j) != Some(&b':') {
-                    return None;
-                }
-                let v = ws(b, j + 1);
-                let vend = walk_value(ctx, work, w, v, depth + 1, Some(krange))?;
-                w.path.pop();
-                w.keys.truncate(kstart);
-                j = ws(b, vend);
-                match b.get(j)? {
-                    b',' => j = ws(b, j + 1),
-                    b'}' => return Some(j + 1),
-                    _ => return None,
-                }
-            }
-        }
-        Kind::Array => {
-            let mut j = ws(b, i + 1);
-            if b.get(j) == Some(&b']') {
-                return Some(j + 1);
-            }
-            loop {
-                // Elements belong to the array's key for paths, but no key rule applies to them.
-                j = ws(b, walk_value(ctx, work, w, j, depth + 1, None)?);
-                match b.get(j)? {
-                    b',' => j = ws(b, j + 1),
-                    b']' => return Some(j + 1),
-                    _ => return None,
-                }
-            }
-        }
+        Kind::Object => object_end(b, i, |key, v| {
+            let kstart = w.keys.len();
+            decode(&b[key.start + 1..key.end - 1], &mut w.dec, &mut w.map)?;
+            w.keys.extend_from_slice(&w.dec);
+            // A key is text too (a map keyed by token, `"Bearer …":…`): scrubbed like a string
+            // value, as the raw path scrubs it with the rest of the line. Rules still see the
+            // key as it was.
+            scrub_decoded_string(ctx, work, w, key);
+            let krange = kstart..w.keys.len();
+            w.path.push(krange.clone());
+            let vend = walk_value(ctx, work, w, v, depth + 1, Some(krange))?;
+            w.path.pop();
+            w.keys.truncate(kstart);
+            Some(vend)
+        }),
+        // Elements belong to the array's key for paths, but no key rule applies to them.
+        Kind::Array => array_end(b, i, |j| walk_value(ctx, work, w, j, depth + 1, None)),
         Kind::String if w.docker && depth == 1 && key.as_ref().is_some_and(|k| &w.keys[k.clone()] == b"log") => {
             let end = string_end(b, i)?;
             let content = &b[i + 1..end - 1];
