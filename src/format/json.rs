@@ -479,27 +479,6 @@ fn walk_value(
     depth: usize,
     key: Option<Range<usize>>,
 ) -> Option<usize> {
-    let enters = w.secret.is_none()
-        && matches!(w.text.get(i), Some(b'{' | b'['))
-        && key.as_ref().is_some_and(|k| ctx.is_secret_key(&w.keys[k.clone()]));
-    if !enters {
-        return walk_member_value(ctx, work, w, i, depth, key);
-    }
-    w.secret = key.as_ref().map(|k| w.keys[k.clone()].to_vec());
-    let end = walk_member_value(ctx, work, w, i, depth, key);
-    w.secret = None;
-    end
-}
-
-/// [`walk_value`] once the secret-container context is set.
-fn walk_member_value(
-    ctx: &Ctx<'_>,
-    work: &mut Work,
-    w: &mut Walk<'_>,
-    i: usize,
-    depth: usize,
-    key: Option<Range<usize>>,
-) -> Option<usize> {
     if depth > MAX_DEPTH {
         return None;
     }
@@ -530,7 +509,18 @@ fn walk_member_value(
             scrub_decoded_string(ctx, work, w, key);
             let krange = kstart..w.keys.len();
             w.path.push(krange.clone());
-            let vend = walk_value(ctx, work, w, v, depth + 1, Some(krange))?;
+            // A secret key's container value is walked in its context: every leaf is secret.
+            let enters = w.secret.is_none()
+                && matches!(b.get(v), Some(b'{' | b'['))
+                && ctx.is_secret_key(&w.keys[krange.clone()]);
+            if enters {
+                w.secret = Some(w.keys[krange.clone()].to_vec());
+            }
+            let vend = walk_value(ctx, work, w, v, depth + 1, Some(krange));
+            if enters {
+                w.secret = None;
+            }
+            let vend = vend?;
             w.path.pop();
             w.keys.truncate(kstart);
             Some(vend)
