@@ -411,6 +411,14 @@ fn xml_element_value(line: &[u8], key: Range<usize>) -> Option<Value> {
         return None;
     }
     let start = key.end + 1;
+    // A quoted `"<token>"` is a placeholder word (a usage line, an argv list), not an element
+    // (which a later end tag would show it is).
+    let (before, after) = (&line[..k - 1], &line[start..]);
+    if [&b"\""[..], b"\\\"", b"'"].iter().any(|q| before.ends_with(q) && after.starts_with(q))
+        && memchr::memmem::find(after, b"</").is_none()
+    {
+        return None;
+    }
     // The text up to the next tag (any: markup inside, `<b>`, ends it too), or the end of the
     // line. Requiring `</` made a second pass read further once the first rewrote a `<` inside
     // (`<token>secret:"<`; fuzz `scrub_line`).
@@ -554,14 +562,16 @@ fn flag_value(line: &[u8], key: &Range<usize>) -> Option<Value> {
     if starts_with_ci(name, b"no-") || starts_with_ci(name, b"ask-") {
         return None;
     }
+    if let Some(v) = argv_element_value(line, k, key.end) {
+        return v;
+    }
     let i = skip_blanks(line, key.end);
     if i == key.end || i >= line.len() {
         return None;
     }
     if let Some((q, vstart)) = open_quote(line, i) {
         let end = quoted_end(line, vstart, q);
-        let v = &line[vstart..end];
-        if is_placeholder(v) {
+        if is_usage_placeholder(&line[vstart..end]) {
             return None;
         }
         return Some(Value { range: vstart..end, quote: q, json_number: false, url_encoded: q == Quote::Percent });
@@ -573,10 +583,46 @@ fn flag_value(line: &[u8], key: &Range<usize>) -> Option<Value> {
     let v = &line[i..end];
     // Empty when another blank (`\r`, a form feed) follows the flag: no value.
     let &first = v.first()?;
-    if first == b'-' || is_placeholder(v) || (first == b'<' && v.ends_with(b">")) || FLAG_PROSE.contains(&v) {
+    if first == b'-' || is_usage_placeholder(v) || FLAG_PROSE.contains(&v) {
         return None;
     }
     Some(Value { range: i..end, quote: Quote::None, json_number: false, url_encoded: false })
+}
+
+/// A flag's value that only stands for one: a placeholder ([`is_placeholder`]) or a usage
+/// line's `<token>`.
+fn is_usage_placeholder(v: &[u8]) -> bool {
+    is_placeholder(v) || (v.first() == Some(&b'<') && v.ends_with(b">"))
+}
+
+/// A flag that is a whole element of an argv list, its value the next element: JSON
+/// (`["mysql","--password","x"]`, also escaped inside a JSON string), Python's list repr
+/// (`['deploy', '--token', 'x']`). `flag` is the flag word's start, `end` its end. `None` when
+/// the flag is not such an element (the other forms apply); `Some(None)` when it is one with
+/// no value after it (the last element, a number, another flag, a placeholder).
+fn argv_element_value(line: &[u8], flag: usize, end: usize) -> Option<Option<Value>> {
+    let (q, after) = open_quote(line, end)?;
+    let opened = match q {
+        Quote::Double | Quote::Single => flag.checked_sub(1).and_then(|o| open_quote(line, o)),
+        Quote::EscapedDouble => flag.checked_sub(2).and_then(|o| open_quote(line, o)),
+        Quote::None | Quote::Percent => None,
+    };
+    if opened.is_none_or(|(o, _)| o != q) {
+        return None;
+    }
+    let i = skip_blanks(line, after);
+    if line.get(i) != Some(&b',') {
+        return None;
+    }
+    let Some((vq, vstart)) = open_quote(line, skip_blanks(line, i + 1)).filter(|(vq, _)| *vq == q) else {
+        return Some(None);
+    };
+    let vend = quoted_end(line, vstart, vq);
+    let v = &line[vstart..vend];
+    if v.first().is_none_or(|&b| b == b'-') || is_usage_placeholder(v) {
+        return Some(None);
+    }
+    Some(Some(Value { range: vstart..vend, quote: vq, json_number: false, url_encoded: false }))
 }
 
 /// A PHP `var_dump` value after `=>` at `i`: `string(7) "hunter2"` (the string; its byte

@@ -168,6 +168,48 @@ fn a_flag_without_a_value_leaves_the_next_flag() {
     ]);
 }
 
+#[test]
+fn a_flag_element_of_an_argv_list_has_the_next_element_redacted() {
+    check(&[
+        // JSON arrays (a Kubernetes pod spec's args, a CI step, an exec audit record).
+        (
+            r#"{"msg":"exec","args":["mysql","--password","Hunter2x9","-h","db"]}"#,
+            r#"{"msg":"exec","args":["mysql","--password","[REDACTED]","-h","db"]}"#,
+        ),
+        (r#"args=["deploy", "--token", "Zq8xKp2mW"]"#, r#"args=["deploy", "--token", "[REDACTED]"]"#),
+        (r#"["app","-token" , "Zq8xKp2mW"]"#, r#"["app","-token" , "[REDACTED]"]"#),
+        (r#"["app","--api-key","Zq8x Kp2mW"]"#, r#"["app","--api-key","[REDACTED]"]"#),
+        // Escaped inside a JSON string.
+        (
+            r#"{"cmd":"[\"mysql\",\"--password\",\"Hunter2x9\"]"}"#,
+            r#"{"cmd":"[\"mysql\",\"--password\",\"[REDACTED]\"]"}"#,
+        ),
+        // Python's list repr (subprocess, Ansible).
+        ("argv: ['deploy', '--token', 'Zq8xKp2mW']", "argv: ['deploy', '--token', '[REDACTED]']"),
+        ("argv: ['--password', 'it''s']", "argv: ['--password', '[REDACTED]''s']"),
+        // A quoted `"<password>"` is a placeholder only while no end tag shows an element.
+        (r#"x "<password>"Hunter2x9</password>""#, r#"x "<password>[REDACTED]</password>""#),
+    ]);
+}
+
+#[test]
+fn an_argv_flag_element_without_a_value_element_leaves_the_list() {
+    unchanged(&[
+        r#"["app","--password"]"#,
+        r#"["app","--password", "--verbose"]"#,
+        r#"["app","--password", 5]"#,
+        r#"["app","--token", "<token>"]"#,
+        "usage: app --token '<token>' [--verbose]",
+        r#"["app","--token", ""]"#,
+        r#"["app","--token"], ["other"]"#,
+        r#"["app","--no-password","db"]"#,
+        r#"["app","--password-file","/run/secrets/db"]"#,
+        // Quotes that do not pair: not one element.
+        r#"["app","--token', 'x']"#,
+        "['--token\", 'x']",
+    ]);
+}
+
 // ---- 3. PHP, Ruby, Perl and Python dumps ------------------------------------------------------
 
 #[test]
