@@ -399,9 +399,10 @@ pub(crate) fn string_member_value(line: &[u8], i: usize) -> Option<Range<usize>>
 }
 
 /// `<password>value</password>` (SOAP and other XML bodies): the text of an element the key
-/// names (a namespace prefix allowed: `<ns1:Password>`), up to the end tag; to the end of the
-/// line when the element goes on past it (fail closed). `None` for an empty element or one
-/// whose content starts with markup (`<password><![CDATA[…`, nested elements).
+/// names (a namespace prefix allowed: `<ns1:Password>`), up to its end tag, markup inside
+/// included (`<![CDATA[…]]>`, nested elements); without an end tag, up to the next tag, or to
+/// the end of the line when the element goes on past it (fail closed). `None` for an empty
+/// element.
 fn xml_element_value(line: &[u8], key: Range<usize>) -> Option<Value> {
     let mut k = key.start;
     while k > 0 && (line[k - 1].is_ascii_alphanumeric() || matches!(line[k - 1], b'_' | b'-' | b'.' | b':')) {
@@ -419,10 +420,15 @@ fn xml_element_value(line: &[u8], key: Range<usize>) -> Option<Value> {
     {
         return None;
     }
-    // The text up to the next tag (any: markup inside, `<b>`, ends it too), or the end of the
-    // line. Requiring `</` made a second pass read further once the first rewrote a `<` inside
-    // (`<token>secret:"<`; fuzz `scrub_line`).
-    let end = match memchr::memchr(b'<', &line[start..]) {
+    // The text up to the element's own end tag (`</password>`, markup inside included:
+    // `abc<br/>def`); without one on the line, up to the next tag or the end of the line.
+    // Requiring some `</` made a second pass read further once the first rewrote a `<` inside
+    // (`<token>secret:"<`; fuzz `scrub_line`); the replacement holds no `<`, so the end tag
+    // found first is found again.
+    let name = &line[k..key.end];
+    let own_end = memchr::memmem::find_iter(&line[start..], b"</")
+        .find(|&n| line[start + n + 2..].strip_prefix(name).is_some_and(|r| r.first() == Some(&b'>')));
+    let end = match own_end.or_else(|| memchr::memchr(b'<', &line[start..])) {
         Some(n) => start + n,
         None => start + line[start..].trim_ascii_end().len(),
     };

@@ -620,9 +620,13 @@ fn fuzz_a_var_dump_visibility_closes_the_key_on_both_passes() {
 fn fuzz_an_xml_element_value_ends_at_the_next_tag_on_both_passes() {
     // fuzz/regressions/scrub_line/crash-minimized-7cc009: `<token>` holding markup was no
     // value, so the first pass redacted only `secret:"<`'s `<`; the second, with no `<` left,
-    // read the element's text to the end of the line. The value now ends at any next tag.
+    // read the element's text to the end of the line. The value now ends at the element's own
+    // end tag, markup inside included, or without one at any next tag.
     assert_eq!(idempotent(br#"<token>secret:"<"#), b"<token>[REDACTED]<");
-    assert_eq!(idempotent(b"<password>abc<br/>def</password>"), b"<password>[REDACTED]<br/>def</password>");
+    assert_eq!(idempotent(b"<password>abc<br/>def</password>"), b"<password>[REDACTED]</password>");
+    assert_eq!(idempotent(b"<pwd><![CDATA[a<b]]></pwd> <n>1</n>"), b"<pwd>[REDACTED]</pwd> <n>1</n>");
+    assert_eq!(idempotent(b"<password>abc</pass> def</password>"), b"<password>[REDACTED]</password>");
+    assert_eq!(idempotent(b"<token>abc<b>def"), b"<token>[REDACTED]<b>def");
     assert_eq!(idempotent(b"<Password>hunter2</Password>"), b"<Password>[REDACTED]</Password>");
 }
 

@@ -241,8 +241,11 @@ fn xml_elements_named_by_a_secret_key_are_redacted() {
     // An element that goes on past the line is redacted to the line's end (fail closed).
     let open = format!("<client_secret>{key}");
     assert_eq!(util::scrub_line(open.as_bytes()), b"<client_secret>[REDACTED]", "{open}");
+    // Markup inside runs to the element's own end tag: a CDATA section is its text too.
+    let cdata = format!("<password><![CDATA[{pw}]]></password>");
+    assert_eq!(util::scrub_line(cdata.as_bytes()), b"<password>[REDACTED]</password>", "{cdata}");
     // Not an element of that name, or empty: unchanged.
-    for line in ["<password></password>", "<token/>", "a->token> b", "<password><![CDATA[x]]></password>"] {
+    for line in ["<password></password>", "<token/>", "a->token> b"] {
         assert_eq!(util::scrub_line(line.as_bytes()), line.as_bytes(), "{line}");
     }
 }
