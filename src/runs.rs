@@ -37,12 +37,12 @@ pub(crate) enum Class {
     B64Token,
     /// [`Class::B64Token`] plus `%` (a value inside a URL-encoded string).
     B64TokenPct,
-    /// Bytes of an unquoted value: everything but ASCII whitespace and
-    /// `& ; , " ' ) ] } > < | \` (`credential`'s delimiters).
+    /// Bytes of an unquoted value that need no decision: everything but ASCII whitespace and
+    /// `& ; , " ' ) ] } > < | \` (where `credential` decides whether a value ends).
     Unquoted,
 }
 
-/// The delimiters that end an unquoted value, besides ASCII whitespace.
+/// The bytes where an unquoted value may end, besides ASCII whitespace.
 const DELIMS: &[u8] = b"&;,\"')]}><|\\";
 
 const fn table(class: Class) -> [bool; 256] {

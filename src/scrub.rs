@@ -267,6 +267,8 @@ pub struct Scratch {
     serialized: Option<bool>,
     /// A rewritten JWT payload before encoding.
     json: Vec<u8>,
+    /// What the line holds open before each value (`credential::key_value_in`).
+    openers: credential::Openers,
     /// Recently rewritten tokens.
     tokens: TokenCache,
     /// Recently decoded JWT headers.
@@ -619,6 +621,7 @@ impl Scrubber {
         scratch.serialized = None;
         scratch.ahead.clear();
         scratch.container_end = 0;
+        scratch.openers = credential::Openers::default();
         scratch.retry = false;
         scratch.pattern_edit = false;
         let npat = self.red.rules.patterns.len();
@@ -749,7 +752,12 @@ impl Scrubber {
             Trigger::Key(g) => {
                 // The key goes on past a suffix that names the same secret (`password_hash`).
                 let kend = credential::key_end(line, c.end);
-                let v = credential::key_value(line, c.start..kend);
+                let v = credential::key_value_in(
+                    line,
+                    c.start..kend,
+                    &mut scratch.openers,
+                    self.red.rules.redacted_marker.as_bytes(),
+                );
                 // A JSON array or object as the value: each of its strings and numbers is the
                 // key's secret (`"password":["a","b"]`, `"token":{"access":"…"}`).
                 // A key inside a container already read is covered by it.
@@ -806,7 +814,13 @@ impl Scrubber {
                 };
                 let authorization =
                     line[kstart..kend].len() >= 13 && line[kend - 13..kend].eq_ignore_ascii_case(b"authorization");
-                if let Some((scheme, cred)) = credential::split_scheme(line, &v, authorization) {
+                if let Some((scheme, cred)) = credential::split_scheme_in(
+                    line,
+                    &v,
+                    authorization,
+                    &mut scratch.openers,
+                    self.red.rules.redacted_marker.as_bytes(),
+                ) {
                     let (kind, action) = match scheme {
                         Scheme::Bearer => (FindingKind::Bearer, self.red.rules.bearer),
                         Scheme::Basic => (FindingKind::Basic, self.red.rules.basic),
