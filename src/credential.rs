@@ -83,6 +83,11 @@ fn is_punct(b: u8) -> bool {
     )
 }
 
+/// `v` without the punctuation it ends with (`null)` is `null`).
+pub(crate) fn trim_punct_end(v: &[u8]) -> &[u8] {
+    &v[..v.len() - v.iter().rev().take_while(|&&b| is_punct(b)).count()]
+}
+
 /// What a closing byte closes: `(`, `[`, `{`, `<` (an index into [`Openers`]' depths), or a
 /// `"` or `'` string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +110,8 @@ fn closer(b: u8) -> Option<Closer> {
 }
 
 /// What a stretch of a line holds open: unmatched `(`, `[`, `{` and `<`, and whether a `"` or
-/// a `'` string is open (an odd number of them). A byte after a backslash counts for nothing.
+/// a `'` string is open (an odd number of them). A byte after a backslash counts for nothing,
+/// and so do the values read before on the line (`Openers::pass_over`).
 ///
 /// One per line (in `Scratch`): it is moved forward along the line as the scan finds keys, so
 /// what is open before each value costs one pass over the line, however many keys it holds,
@@ -153,6 +159,18 @@ impl Openers {
             }
         }
         self.pos = to;
+    }
+
+    /// Counts up to `r` and passes over it uncounted: `r` is a value read before, whose bytes
+    /// open nothing for the keys after it. A value's bytes differ from one pass to the next (a
+    /// `"` in a hashed value is gone once it is `k1:…`), so what is open before a later key
+    /// must not depend on them. Nothing when `r` starts behind the count.
+    fn pass_over(&mut self, line: &[u8], r: &Range<usize>) {
+        if r.start >= self.pos {
+            self.advance(line, r.start);
+            self.pos = r.end.max(r.start);
+            self.escaped = false;
+        }
     }
 
     /// Whether what `c` closes is open.
@@ -943,6 +961,12 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
 /// [`key_value`] with the line's [`Openers`] (reused along the line by the scrubber); an
 /// unquoted value starting with `marker` ends after it (see `unquoted_end`).
 pub(crate) fn key_value_in(line: &[u8], key: Range<usize>, openers: &mut Openers, marker: &[u8]) -> Option<Value> {
+    let v = key_value_at(line, key, openers, marker)?;
+    openers.pass_over(line, &v.range);
+    Some(v)
+}
+
+fn key_value_at(line: &[u8], key: Range<usize>, openers: &mut Openers, marker: &[u8]) -> Option<Value> {
     let key = key.start..key_end(line, key.end);
     if line.get(key.end) == Some(&b'>') {
         return xml_element_value(line, key);
@@ -970,7 +994,7 @@ pub(crate) fn key_value_in(line: &[u8], key: Range<usize>, openers: &mut Openers
             && matches!(q, Quote::Double | Quote::Single | Quote::EscapedDouble)
             && matches!(line.get(skip_blanks(line, vstart)), Some(b':' | b'='))
         {
-            return key_value_in(line, key.start..i, openers, marker);
+            return key_value_at(line, key.start..i, openers, marker);
         }
         let end = quoted_end(line, vstart, q);
         let v = &line[vstart..end];
@@ -1016,7 +1040,7 @@ pub(crate) fn key_value_in(line: &[u8], key: Range<usize>, openers: &mut Openers
     }
     let v = &line[i..end];
     // A placeholder keeps its trailing punctuation out of the question (`password=null)`).
-    let bare = &v[..v.len() - v.iter().rev().take_while(|&&b| is_punct(b)).count()];
+    let bare = trim_punct_end(v);
     if is_placeholder(v)
         || (!bare.is_empty() && is_placeholder(bare))
         || v.first().is_some_and(|&b| b == b'{' || b == b'[')
@@ -1067,16 +1091,15 @@ pub enum Scheme {
 /// credentials`, RFC 9110 §11.4), any scheme word followed by a space counts
 /// (`Authorization: JWT eyJ…`, `Authorization: SSWS 00a…`), not only the known scheme words.
 pub fn split_scheme(line: &[u8], v: &Value, any_word: bool) -> Option<(Scheme, Value)> {
-    split_scheme_in(line, v, any_word, &mut Openers::default(), b"")
+    split_scheme_in(line, v, any_word, &mut Openers::default())
 }
 
-/// [`split_scheme`] with the line's [`Openers`] and marker (see [`key_value_in`]).
+/// [`split_scheme`] with the line's [`Openers`], which pass over the credential.
 pub(crate) fn split_scheme_in(
     line: &[u8],
     v: &Value,
     any_word: bool,
     openers: &mut Openers,
-    marker: &[u8],
 ) -> Option<(Scheme, Value)> {
     let s = v.range.start;
     // No scheme word is longer than 32 characters: a longer run (a token's first segment) is
@@ -1116,11 +1139,11 @@ pub(crate) fn split_scheme_in(
         end = runs::run_end(&line[..limit], end, Class::Unquoted);
         // `Digest username="bob", response="6629…"`: auth-params, not a token68. The whole
         // list is the credential (fail closed: `response` is derived from the password).
-        // Otherwise the credential ends as an unquoted value does (`Token a;b` is one).
+        // Otherwise it is a token68 (RFC 9110 §11.4: no punctuation but `-._~+/=`), which
+        // still ends at the first delimiter: read on, a second pass would read an auth-param
+        // list rewritten by the first (`Token a=b="`) as one credential and the `"` with it.
         if line[cstart..end].ends_with(b"=") && line.get(end) == Some(&b'"') {
             end = auth_params_end(line, cstart);
-        } else {
-            end = unquoted_end(line, cstart, openers, marker);
         }
     } else {
         end = limit;
@@ -1134,6 +1157,7 @@ pub(crate) fn split_scheme_in(
         // leaves): an empty value, so the whole `Bearer ***` is not taken for a secret.
         return Some((scheme, Value { range: cstart..cstart, quote: v.quote, json_number: false, url_encoded: url }));
     }
+    openers.pass_over(line, &(cstart..end));
     Some((scheme, Value { range: cstart..end, quote: v.quote, json_number: false, url_encoded: url || v.url_encoded }))
 }
 

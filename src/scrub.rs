@@ -814,13 +814,8 @@ impl Scrubber {
                 };
                 let authorization =
                     line[kstart..kend].len() >= 13 && line[kend - 13..kend].eq_ignore_ascii_case(b"authorization");
-                if let Some((scheme, cred)) = credential::split_scheme_in(
-                    line,
-                    &v,
-                    authorization,
-                    &mut scratch.openers,
-                    self.red.rules.redacted_marker.as_bytes(),
-                ) {
+                if let Some((scheme, cred)) = credential::split_scheme_in(line, &v, authorization, &mut scratch.openers)
+                {
                     let (kind, action) = match scheme {
                         Scheme::Bearer => (FindingKind::Bearer, self.red.rules.bearer),
                         Scheme::Basic => (FindingKind::Basic, self.red.rules.basic),
@@ -867,8 +862,12 @@ impl Scrubber {
         }
         let value = &line[r.clone()];
         // A marker cut short by a delimiter (`Bearer [REDACTED]` ends the run at `]`) is ours.
+        // And one with punctuation after it: a key the first pass did not read (inside another
+        // finding) may read an output and the punctuation after it as its value.
+        let bare = credential::trim_punct_end(value);
         if line[r.start..].starts_with(self.red.rules.redacted_marker.as_bytes())
             || self.red.is_scrubbed(value, action)
+            || (v.quote == Quote::None && !bare.is_empty() && self.red.is_scrubbed(bare, action))
             || self.scrubbed_cut_short(line, r.clone(), action)
         {
             return None;
