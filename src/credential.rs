@@ -76,7 +76,7 @@ fn is_separator(b: u8) -> bool {
 /// Punctuation that may end a value or follow it: the delimiters but `\`, and after them
 /// `. : ! ? /` (`(password=x).`, `"password=x"/>`).
 #[inline]
-fn is_punct(b: u8) -> bool {
+pub(crate) fn is_punct(b: u8) -> bool {
     matches!(
         b,
         b'&' | b';' | b',' | b'|' | b'"' | b'\'' | b')' | b']' | b'}' | b'>' | b'<' | b'.' | b':' | b'!' | b'?' | b'/'
@@ -125,6 +125,10 @@ pub(crate) struct Openers {
     double: bool,
     single: bool,
     escaped: bool,
+    /// Values read before, in line order, not counted (`Openers::pass_over`); `next_skip`
+    /// is the first that may lie at or after `pos`.
+    skips: Vec<Range<usize>>,
+    next_skip: usize,
 }
 
 impl Openers {
@@ -133,16 +137,51 @@ impl Openers {
         Openers { pos: from, from, ..Openers::default() }
     }
 
-    /// Counts up to `to` (from the start again when `to` lies behind).
+    /// Forgets the line (keeps the allocation): counting starts at 0 again.
+    pub(crate) fn reset(&mut self) {
+        self.skips.clear();
+        self.rewind();
+        self.from = 0;
+        self.pos = 0;
+    }
+
+    /// Back to `from` with nothing counted; the skips stay.
+    fn rewind(&mut self) {
+        (self.pos, self.depth, self.double, self.single, self.escaped) = (self.from, [0; 4], false, false, false);
+        self.next_skip = 0;
+    }
+
+    /// Counts up to `to` (from the start again when `to` lies behind), passing over the skips.
     fn advance(&mut self, line: &[u8], to: usize) {
         if to < self.pos {
-            *self = Openers::starting_at(self.from);
+            self.rewind();
         }
-        for &b in &line[self.pos..to] {
+        while self.pos < to {
+            while self.skips.get(self.next_skip).is_some_and(|r| r.end <= self.pos) {
+                self.next_skip += 1;
+            }
+            let skip = self.skips.get(self.next_skip).filter(|r| r.start < to).cloned();
+            let stop = skip.as_ref().map_or(to, |r| r.start.max(self.pos));
+            self.count(&line[self.pos..stop]);
+            self.pos = stop;
+            if let Some(r) = skip {
+                self.pos = r.end.min(to);
+                self.escaped = false;
+            }
+        }
+    }
+
+    fn count(&mut self, bytes: &[u8]) {
+        let mut i = 0;
+        while i < bytes.len() {
             if self.escaped {
                 self.escaped = false;
+                i += 1;
                 continue;
             }
+            i = runs::run_end(bytes, i, Class::Unbracketed);
+            let Some(&b) = bytes.get(i) else { break };
+            i += 1;
             match b {
                 b'\\' => self.escaped = true,
                 b'(' => self.depth[0] += 1,
@@ -158,18 +197,16 @@ impl Openers {
                 }
             }
         }
-        self.pos = to;
     }
 
-    /// Counts up to `r` and passes over it uncounted: `r` is a value read before, whose bytes
+    /// Notes `r`, a value read before, to pass over uncounted: its bytes
     /// open nothing for the keys after it. A value's bytes differ from one pass to the next (a
     /// `"` in a hashed value is gone once it is `k1:…`), so what is open before a later key
-    /// must not depend on them. Nothing when `r` starts behind the count.
-    fn pass_over(&mut self, line: &[u8], r: &Range<usize>) {
-        if r.start >= self.pos {
-            self.advance(line, r.start);
-            self.pos = r.end.max(r.start);
-            self.escaped = false;
+    /// must not depend on them. Noted only (counting stays lazy); nothing when `r` starts
+    /// inside a value noted before.
+    fn pass_over(&mut self, r: &Range<usize>) {
+        if !r.is_empty() && self.skips.last().is_none_or(|l| r.start >= l.end) {
+            self.skips.push(r.clone());
         }
     }
 
@@ -962,7 +999,7 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
 /// unquoted value starting with `marker` ends after it (see `unquoted_end`).
 pub(crate) fn key_value_in(line: &[u8], key: Range<usize>, openers: &mut Openers, marker: &[u8]) -> Option<Value> {
     let v = key_value_at(line, key, openers, marker)?;
-    openers.pass_over(line, &v.range);
+    openers.pass_over(&v.range);
     Some(v)
 }
 
@@ -1040,9 +1077,9 @@ fn key_value_at(line: &[u8], key: Range<usize>, openers: &mut Openers, marker: &
     }
     let v = &line[i..end];
     // A placeholder keeps its trailing punctuation out of the question (`password=null)`).
-    let bare = trim_punct_end(v);
+    let bare = || trim_punct_end(v);
     if is_placeholder(v)
-        || (!bare.is_empty() && is_placeholder(bare))
+        || (v.last().is_some_and(|&b| is_punct(b)) && !bare().is_empty() && is_placeholder(bare()))
         || v.first().is_some_and(|&b| b == b'{' || b == b'[')
     {
         return None;
@@ -1157,7 +1194,7 @@ pub(crate) fn split_scheme_in(
         // leaves): an empty value, so the whole `Bearer ***` is not taken for a secret.
         return Some((scheme, Value { range: cstart..cstart, quote: v.quote, json_number: false, url_encoded: url }));
     }
-    openers.pass_over(line, &(cstart..end));
+    openers.pass_over(&(cstart..end));
     Some((scheme, Value { range: cstart..end, quote: v.quote, json_number: false, url_encoded: url || v.url_encoded }))
 }
 

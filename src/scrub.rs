@@ -621,7 +621,7 @@ impl Scrubber {
         scratch.serialized = None;
         scratch.ahead.clear();
         scratch.container_end = 0;
-        scratch.openers = credential::Openers::default();
+        scratch.openers.reset();
         scratch.retry = false;
         scratch.pattern_edit = false;
         let npat = self.red.rules.patterns.len();
@@ -864,10 +864,13 @@ impl Scrubber {
         // A marker cut short by a delimiter (`Bearer [REDACTED]` ends the run at `]`) is ours.
         // And one with punctuation after it: a key the first pass did not read (inside another
         // finding) may read an output and the punctuation after it as its value.
-        let bare = credential::trim_punct_end(value);
+        let bare = || credential::trim_punct_end(value);
         if line[r.start..].starts_with(self.red.rules.redacted_marker.as_bytes())
             || self.red.is_scrubbed(value, action)
-            || (v.quote == Quote::None && !bare.is_empty() && self.red.is_scrubbed(bare, action))
+            || (v.quote == Quote::None
+                && value.last().is_some_and(|&b| credential::is_punct(b))
+                && !bare().is_empty()
+                && self.red.is_scrubbed(bare(), action))
             || self.scrubbed_cut_short(line, r.clone(), action)
         {
             return None;
