@@ -61,7 +61,8 @@ pub struct Value {
 }
 
 /// Bytes that ended every unquoted value before [`unquoted_end`]: ASCII whitespace and
-/// `& ; , " ' ) ] } > < | \`. They still end a `Bearer` credential and an auth-param.
+/// `& ; , " ' ) ] } > < | \`. They still end a credential after a scheme word (a token68)
+/// and an auth-param.
 #[inline]
 fn is_delim(b: u8) -> bool {
     !runs::is_in(Class::Unquoted, b)
