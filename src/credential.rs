@@ -14,7 +14,10 @@
 //!   `user%5Bkey%5D=value` and `$_POST['key'] = 'value'` (form parameters);
 //! - command-line flags: `--key value`, `--key 'a b'`, `-key value` (not `-p`, not a following
 //!   flag: `flag_value`);
-//! - values quoted with `"`, `'`, `\"`, or unquoted up to the next delimiter.
+//! - values quoted with `"`, `'`, `\"`, or unquoted: to whitespace, punctuation inside
+//!   included (`password=pa'ss;w|rd`), but for where the line's structure starts again: the
+//!   next member of a list (`&next=1`, `; b=2`), a closer of an opener before the value
+//!   (`(password=x)`, `msg="… password=x"`), a tag, an escaped line break ([`key_value`]).
 //!
 //! A key is a key word that ends in a secret name (`db_password`), or in a name and one of
 //! [`SECRET_SUFFIXES`] (`password_confirmation`, `passwordHash`, `password2`): see
@@ -31,7 +34,8 @@ use crate::runs::{self, Class};
 /// How a value is quoted; the value range never includes its quotes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quote {
-    /// Not quoted: the value ends at the first delimiter.
+    /// Not quoted: the value runs to whitespace, short of the structure after it (see
+    /// [`key_value`]).
     None,
     /// `"…"` (JSON, logfmt); backslash escapes inside.
     Double,
@@ -56,10 +60,337 @@ pub struct Value {
     pub url_encoded: bool,
 }
 
-/// Bytes that end an unquoted value.
+/// Bytes that ended every unquoted value before [`unquoted_end`]: ASCII whitespace and
+/// `& ; , " ' ) ] } > < | \`. They still end a credential after a scheme word (a token68)
+/// and an auth-param.
 #[inline]
 fn is_delim(b: u8) -> bool {
     !runs::is_in(Class::Unquoted, b)
+}
+
+/// Bytes that separate members: `a=1&b=2`, `a=1; b=2`, `a=1,b=2`, `a=1|b=2`.
+#[inline]
+fn is_separator(b: u8) -> bool {
+    matches!(b, b'&' | b';' | b',' | b'|')
+}
+
+/// Punctuation that may end a value or follow it: the delimiters but `\`, and after them
+/// `. : ! ? /` (`(password=x).`, `"password=x"/>`).
+#[inline]
+pub(crate) fn is_punct(b: u8) -> bool {
+    matches!(
+        b,
+        b'&' | b';' | b',' | b'|' | b'"' | b'\'' | b')' | b']' | b'}' | b'>' | b'<' | b'.' | b':' | b'!' | b'?' | b'/'
+    )
+}
+
+/// `v` without the punctuation it ends with (`null)` is `null`).
+pub(crate) fn trim_punct_end(v: &[u8]) -> &[u8] {
+    &v[..v.len() - v.iter().rev().take_while(|&&b| is_punct(b)).count()]
+}
+
+/// What a closing byte closes: `(`, `[`, `{`, `<` (an index into [`Openers`]' depths), or a
+/// `"` or `'` string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closer {
+    Bracket(usize),
+    Double,
+    Single,
+}
+
+fn closer(b: u8) -> Option<Closer> {
+    Some(match b {
+        b')' => Closer::Bracket(0),
+        b']' => Closer::Bracket(1),
+        b'}' => Closer::Bracket(2),
+        b'>' => Closer::Bracket(3),
+        b'"' => Closer::Double,
+        b'\'' => Closer::Single,
+        _ => return None,
+    })
+}
+
+/// What a stretch of a line holds open: unmatched `(`, `[`, `{` and `<`, and whether a `"` or
+/// a `'` string is open (an odd number of them). A byte after a backslash counts for nothing,
+/// and so do the values read before on the line (`Openers::pass_over`).
+///
+/// One per line (in `Scratch`): it is moved forward along the line as the scan finds keys, so
+/// what is open before each value costs one pass over the line, however many keys it holds,
+/// and nothing on lines where no value ends in a closer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Openers {
+    /// The position counted up to; the counts start at `from`.
+    pos: usize,
+    from: usize,
+    depth: [u32; 4],
+    double: bool,
+    single: bool,
+    escaped: bool,
+    /// Values read before, in line order, not counted (`Openers::pass_over`); `next_skip`
+    /// is the first that may lie at or after `pos`.
+    skips: Vec<Range<usize>>,
+    next_skip: usize,
+}
+
+impl Openers {
+    /// Counting from `from` on.
+    fn starting_at(from: usize) -> Openers {
+        Openers { pos: from, from, ..Openers::default() }
+    }
+
+    /// Forgets the line (keeps the allocation): counting starts at 0 again.
+    pub(crate) fn reset(&mut self) {
+        self.skips.clear();
+        self.rewind();
+        self.from = 0;
+        self.pos = 0;
+    }
+
+    /// Back to `from` with nothing counted; the skips stay.
+    fn rewind(&mut self) {
+        (self.pos, self.depth, self.double, self.single, self.escaped) = (self.from, [0; 4], false, false, false);
+        self.next_skip = 0;
+    }
+
+    /// Counts up to `to` (from the start again when `to` lies behind), passing over the skips.
+    fn advance(&mut self, line: &[u8], to: usize) {
+        if to < self.pos {
+            self.rewind();
+        }
+        while self.pos < to {
+            while self.skips.get(self.next_skip).is_some_and(|r| r.end <= self.pos) {
+                self.next_skip += 1;
+            }
+            let skip = self.skips.get(self.next_skip).filter(|r| r.start < to).cloned();
+            let stop = skip.as_ref().map_or(to, |r| r.start.max(self.pos));
+            self.count(&line[self.pos..stop]);
+            self.pos = stop;
+            if let Some(r) = skip {
+                self.pos = r.end.min(to);
+                self.escaped = false;
+            }
+        }
+    }
+
+    fn count(&mut self, bytes: &[u8]) {
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.escaped {
+                self.escaped = false;
+                i += 1;
+                continue;
+            }
+            i = runs::run_end(bytes, i, Class::Unbracketed);
+            let Some(&b) = bytes.get(i) else { break };
+            i += 1;
+            match b {
+                b'\\' => self.escaped = true,
+                b'(' => self.depth[0] += 1,
+                b'[' => self.depth[1] += 1,
+                b'{' => self.depth[2] += 1,
+                b'<' => self.depth[3] += 1,
+                b'"' => self.double = !self.double,
+                b'\'' => self.single = !self.single,
+                _ => {
+                    if let Some(Closer::Bracket(k)) = closer(b) {
+                        self.depth[k] = self.depth[k].saturating_sub(1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Notes `r`, a value read before, to pass over uncounted: its bytes
+    /// open nothing for the keys after it. A value's bytes differ from one pass to the next (a
+    /// `"` in a hashed value is gone once it is `k1:…`), so what is open before a later key
+    /// must not depend on them. Noted only (counting stays lazy); nothing when `r` starts
+    /// inside a value noted before.
+    fn pass_over(&mut self, r: &Range<usize>) {
+        if !r.is_empty() && self.skips.last().is_none_or(|l| r.start >= l.end) {
+            self.skips.push(r.clone());
+        }
+    }
+
+    /// Whether what `c` closes is open.
+    fn is_open(&self, c: Closer) -> bool {
+        match c {
+            Closer::Bracket(k) => self.depth[k] > 0,
+            Closer::Double => self.double,
+            Closer::Single => self.single,
+        }
+    }
+}
+
+/// How far an unquoted value is read by the rule of [`key_value`]; past this many bytes the value ends at
+/// the next delimiter, as every value did before (bounds the work per key on a long word
+/// holding many keys).
+pub const UNQUOTED_READ_MAX: usize = 4096;
+
+/// Whether the next member of a list starts at `i`: a key and `=` (`next=1`, `user[name]=`,
+/// `Path=/`), or a quoted key and `:` or `=` (`"user":`). Keys are at most 128 bytes.
+fn member_at(line: &[u8], i: usize) -> bool {
+    let mut k = i;
+    let quote = match line.get(k) {
+        Some(&q @ (b'"' | b'\'')) => {
+            k += 1;
+            Some(q)
+        }
+        _ => None,
+    };
+    let s = k;
+    while k < line.len()
+        && k - s < 128
+        && (line[k].is_ascii_alphanumeric() || matches!(line[k], b'_' | b'-' | b'.' | b'[' | b']' | b'%'))
+    {
+        k += 1;
+    }
+    if k == s || !(line[s].is_ascii_alphanumeric() || line[s] == b'_') {
+        return false;
+    }
+    match quote {
+        Some(q) => line.get(k) == Some(&q) && matches!(line.get(k + 1), Some(b':' | b'=')),
+        None => line.get(k) == Some(&b'='),
+    }
+}
+
+/// Whether a markup tag starts at the `<` at `i`: `</name>`, `<name>`, `<name/>`.
+fn tag_at(line: &[u8], i: usize) -> bool {
+    let mut k = i + 1;
+    if line.get(k) == Some(&b'/') {
+        k += 1;
+    }
+    let s = k;
+    while k < line.len()
+        && k - s < 64
+        && (line[k].is_ascii_alphanumeric() || matches!(line[k], b'_' | b'-' | b'.' | b':'))
+    {
+        k += 1;
+    }
+    k > s && line[s].is_ascii_alphabetic() && (line.get(k) == Some(&b'>') || line[k..].starts_with(b"/>"))
+}
+
+/// What a backslash at `i` inside an unquoted value is.
+enum Escape {
+    /// It ends the value: an escaped line break or tab (`\n`, `\r`, `\t`, `\u000a`), or an
+    /// escaped quote that closes a string around the value (`\"` or `\'` before punctuation,
+    /// a blank or the end of the line), or `\u0026` (`&`, as Go's JSON writes it) before the
+    /// next member.
+    End,
+    /// Part of the value, `n` bytes long: `\\`, `\x22` (nginx), `\"s`, any other.
+    Value(usize),
+}
+
+fn escape(line: &[u8], i: usize) -> Escape {
+    let after_ends = |k: usize| line.get(k).is_none_or(|&b| b.is_ascii_whitespace() || is_punct(b) || b == b'\\');
+    match line.get(i + 1) {
+        Some(b'n' | b'r' | b't') => Escape::End,
+        Some(b'"' | b'\'') => {
+            if after_ends(i + 2) {
+                Escape::End
+            } else {
+                Escape::Value(2)
+            }
+        }
+        Some(b'\\') => Escape::Value(2),
+        Some(b'u') => {
+            let hex = line.get(i + 2..i + 6).filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+            let Some(h) = hex else { return Escape::Value(1) };
+            let code = h.iter().fold(0u32, |n, &d| n * 16 + (d as char).to_digit(16).unwrap_or(0));
+            match code {
+                0..0x20 => Escape::End,
+                0x26 if member_at(line, i + 6) => Escape::End,
+                0x22 | 0x27 if after_ends(i + 6) => Escape::End,
+                _ => Escape::Value(6),
+            }
+        }
+        _ => Escape::Value(1),
+    }
+}
+
+/// The end of an unquoted value starting at `start`; `ctx` counts what the line holds open
+/// (see [`Openers`]).
+///
+/// The value runs to whitespace or the end of the line. It ends early only where the line's
+/// structure plainly starts again, so punctuation inside a secret (`pa'ss`, `a;b|c`) is
+/// redacted with it (fail closed), while lists and prose still end where they did:
+///
+/// 1. a backslash escape of a line break or tab, or of a quote closing the string around the
+///    value (see [`Escape`]);
+/// 2. in a run of punctuation (`is_punct`), at its first byte that is
+///    - a separator (`& ; , |`) followed by the next member (`&next=1`, `;b=2`, `,"x":1`,
+///      `&amp;next=1`) or by the end of the word (`secret, retrying`, `session=x; Path=/`);
+///    - a closer (`) ] } > " '`) of an opener before the value (`(password=x)`, `msg="…
+///      password=x"`) that the value itself does not hold (`password=f(x)` keeps its `)`; a
+///      quote inside an unquoted value opens nothing), followed by the end of the word or by
+///      a separator or tag later in the run (`"},"b":1`);
+///    - a `<` that starts a tag (`</td>`);
+/// 3. after [`UNQUOTED_READ_MAX`] bytes, at the next delimiter.
+///
+/// A value that starts with `marker` (the redaction marker; may be empty) ends after it.
+///
+/// Any other punctuation is part of the value.
+fn unquoted_end(line: &[u8], start: usize, ctx: &mut Openers, marker: &[u8]) -> usize {
+    // Scrubbed already: the scrubber leaves such a value alone, so it is not read on (on
+    // scrubbed output every key would read its whole extent again).
+    if !marker.is_empty() && line[start..].starts_with(marker) {
+        return start + marker.len();
+    }
+    let limit = line.len().min(start + UNQUOTED_READ_MAX);
+    let mut inner = Openers::starting_at(start);
+    let mut j = start;
+    loop {
+        let d = runs::run_end(&line[..limit], j, Class::Unquoted);
+        if d == line.len() {
+            return d;
+        }
+        if d == limit {
+            return runs::run_end(line, d, Class::Unquoted);
+        }
+        let b = line[d];
+        if b.is_ascii_whitespace() {
+            return d;
+        }
+        if b == b'\\' {
+            match escape(line, d) {
+                Escape::End => return d,
+                Escape::Value(n) => j = d + n,
+            }
+            continue;
+        }
+        let mut e = d;
+        while e < limit && is_punct(line[e]) {
+            e += 1;
+        }
+        if e == limit && limit < line.len() {
+            return runs::run_end(line, e, Class::Unquoted);
+        }
+        let word_ends = e == line.len()
+            || line[e].is_ascii_whitespace()
+            || (line[e] == b'\\' && matches!(escape(line, e), Escape::End));
+        // Where a separator or a tag comes last in the run: a closer before it is structure.
+        let last_structure = (d..e).rev().find(|&k| is_separator(line[k]) || (line[k] == b'<' && tag_at(line, k)));
+        for p in d..e {
+            let c = line[p];
+            let ends = if is_separator(c) {
+                word_ends
+                    || member_at(line, p + 1)
+                    || (c == b'&' && line[p + 1..].starts_with(b"amp;") && member_at(line, p + 5))
+            } else if let Some(k) = closer(c) {
+                (word_ends || last_structure.is_some_and(|s| s > p)) && {
+                    ctx.advance(line, start);
+                    inner.advance(line, p);
+                    // A quote in an unquoted value opens nothing: the string around it closes.
+                    ctx.is_open(k) && (matches!(k, Closer::Double | Closer::Single) || !inner.is_open(k))
+                }
+            } else {
+                c == b'<' && !word_ends && tag_at(line, p)
+            };
+            if ends {
+                return p;
+            }
+        }
+        j = e;
+    }
 }
 
 fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
@@ -700,11 +1031,32 @@ fn print_r_end(line: &[u8], i: usize) -> usize {
 
 /// The value of the key name found at `key` (e.g. the literal `password`).
 ///
+/// An unquoted value runs to whitespace or the end of the line, punctuation inside it
+/// included (fail closed: `password=pa'ss` is one value). It ends early only where the line's
+/// structure plainly starts again: before the next member of a list (`?password=x&next=1`,
+/// `a=1; token=x; b=2`, `"password=x","user":"bob"`), before a separator at the end of a word
+/// (`password=x, retrying`), before a closer that balances an opener before the key
+/// (`(password=x)`, `msg="login password=x"`) but not one the value holds (`password=f(x)`),
+/// before a tag (`<td>password=x</td>`) and before an escaped line break, tab or closing quote
+/// (`\n`, `\"`). `password=x.` keeps its full stop, as before. See `unquoted_end`.
+///
 /// The key is first taken past a suffix ([`key_end`]: `password_confirmation`). It must then
 /// end: the next byte is a closing quote or bracket, whitespace or a separator. Any key
 /// *ending* in the name matches (`db_password`), so the left side is not checked (but for a
 /// bracket's opening `[` and a flag's dashes).
 pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
+    key_value_in(line, key, &mut Openers::default(), b"")
+}
+
+/// [`key_value`] with the line's [`Openers`] (reused along the line by the scrubber); an
+/// unquoted value starting with `marker` ends after it (see `unquoted_end`).
+pub(crate) fn key_value_in(line: &[u8], key: Range<usize>, openers: &mut Openers, marker: &[u8]) -> Option<Value> {
+    let v = key_value_at(line, key, openers, marker)?;
+    openers.pass_over(&v.range);
+    Some(v)
+}
+
+fn key_value_at(line: &[u8], key: Range<usize>, openers: &mut Openers, marker: &[u8]) -> Option<Value> {
     let key = key.start..key_end(line, key.end);
     if line.get(key.end) == Some(&b'>') {
         return xml_element_value(line, key);
@@ -732,7 +1084,7 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
             && matches!(q, Quote::Double | Quote::Single | Quote::EscapedDouble)
             && matches!(line.get(skip_blanks(line, vstart)), Some(b':' | b'='))
         {
-            return key_value(line, key.start..i);
+            return key_value_at(line, key.start..i, openers, marker);
         }
         let end = quoted_end(line, vstart, q);
         let v = &line[vstart..end];
@@ -763,7 +1115,12 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
         let end = number_run_end(line, i);
         return Some(Value { range: i..end, quote: Quote::None, json_number: true, url_encoded: false });
     }
-    let mut end = runs::run_end(line, i, Class::Unquoted);
+    // `private]`/`protected]` end a `var_dump` property's key (`["k":"Class":private]`), even
+    // where the key named is a class name holding a secret name (fuzz `scrub_line`).
+    if line[i..].starts_with(b"private]") || line[i..].starts_with(b"protected]") {
+        return None;
+    }
+    let mut end = unquoted_end(line, i, openers, marker);
     if url {
         // In a URL-encoded context `%26` (`&`) ends the value too.
         let run = &line[i..end];
@@ -772,10 +1129,12 @@ pub fn key_value(line: &[u8], key: Range<usize>) -> Option<Value> {
         }
     }
     let v = &line[i..end];
-    // `private]`/`protected]` end a `var_dump` property's key (`["k":"Class":private]`), even
-    // where the key named is a class name holding a secret name (fuzz `scrub_line`).
-    let visibility = matches!(v, b"private" | b"protected") && line.get(end) == Some(&b']');
-    if visibility || is_placeholder(v) || v.first().is_some_and(|&b| b == b'{' || b == b'[') {
+    // A placeholder keeps its trailing punctuation out of the question (`password=null)`).
+    let bare = || trim_punct_end(v);
+    if is_placeholder(v)
+        || (v.last().is_some_and(|&b| is_punct(b)) && !bare().is_empty() && is_placeholder(bare()))
+        || v.first().is_some_and(|&b| b == b'{' || b == b'[')
+    {
         return None;
     }
     Some(Value { range: i..end, quote: Quote::None, json_number: false, url_encoded: url })
@@ -822,6 +1181,16 @@ pub enum Scheme {
 /// credentials`, RFC 9110 §11.4), any scheme word followed by a space counts
 /// (`Authorization: JWT eyJ…`, `Authorization: SSWS 00a…`), not only the known scheme words.
 pub fn split_scheme(line: &[u8], v: &Value, any_word: bool) -> Option<(Scheme, Value)> {
+    split_scheme_in(line, v, any_word, &mut Openers::default())
+}
+
+/// [`split_scheme`] with the line's [`Openers`], which pass over the credential.
+pub(crate) fn split_scheme_in(
+    line: &[u8],
+    v: &Value,
+    any_word: bool,
+    openers: &mut Openers,
+) -> Option<(Scheme, Value)> {
     let s = v.range.start;
     // No scheme word is longer than 32 characters: a longer run (a token's first segment) is
     // not read to its end.
@@ -860,6 +1229,9 @@ pub fn split_scheme(line: &[u8], v: &Value, any_word: bool) -> Option<(Scheme, V
         end = runs::run_end(&line[..limit], end, Class::Unquoted);
         // `Digest username="bob", response="6629…"`: auth-params, not a token68. The whole
         // list is the credential (fail closed: `response` is derived from the password).
+        // Otherwise it is a token68 (RFC 9110 §11.4: no punctuation but `-._~+/=`), which
+        // still ends at the first delimiter: read on, a second pass would read an auth-param
+        // list rewritten by the first (`Token a=b="`) as one credential and the `"` with it.
         if line[cstart..end].ends_with(b"=") && line.get(end) == Some(&b'"') {
             end = auth_params_end(line, cstart);
         }
@@ -875,6 +1247,7 @@ pub fn split_scheme(line: &[u8], v: &Value, any_word: bool) -> Option<(Scheme, V
         // leaves): an empty value, so the whole `Bearer ***` is not taken for a secret.
         return Some((scheme, Value { range: cstart..cstart, quote: v.quote, json_number: false, url_encoded: url }));
     }
+    openers.pass_over(&(cstart..end));
     Some((scheme, Value { range: cstart..end, quote: v.quote, json_number: false, url_encoded: url || v.url_encoded }))
 }
 
@@ -1117,6 +1490,73 @@ mod tests {
             r#"{"tags":["password"],"x":1}"#,
         ] {
             assert_eq!(kv(line, "password"), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn an_unquoted_value_keeps_its_punctuation_and_ends_where_structure_starts() {
+        for (line, want) in [
+            ("password=pa'ss;w|rd,x)y]z}a<1>c\\d\"e f", "pa'ss;w|rd,x)y]z}a<1>c\\d\"e"),
+            ("password=a&b&next=1", "a&b"),
+            ("password=a;Path=/", "a"),
+            ("password=a&amp;x=1", "a"),
+            (r#""password=a","b":1"#, "a"),
+            (r#"x "password=a",b"#, "a"),
+            ("password=a, retrying", "a"),
+            ("(password=a).", "a"),
+            ("(password=f(x))", "f(x)"),
+            ("password=f(x))", "f(x))"),
+            ("<td>password=a</td>", "a"),
+            ("password=a<b", "a<b"),
+            (r"password=a\nb", "a"),
+            (r"password=a\u0026x=1", "a"),
+            (r"password=a\u0026b", r"a\u0026b"),
+            (r"password=a\x22b", r"a\x22b"),
+            (r#"{"m":"password=a\"}"}"#, "a"),
+            (r#"password=a\"b"#, r#"a\"b"#),
+        ] {
+            assert_eq!(kv(line, "password").as_deref(), Some(want), "{line}");
+        }
+        // What is open before the value is counted once along the line, not per key.
+        let line = "(a password=x) [b token=y] {c secret=z}";
+        let mut openers = Openers::default();
+        let got: Vec<&str> = ["password", "token", "secret"]
+            .iter()
+            .map(|k| {
+                let at = line.find(k).unwrap();
+                let v = key_value_in(line.as_bytes(), at..at + k.len(), &mut openers, b"").unwrap();
+                line.get(v.range).unwrap()
+            })
+            .collect();
+        assert_eq!(got, ["x", "y", "z"]);
+    }
+
+    #[test]
+    fn an_unquoted_value_reads_at_most_so_far_then_ends_at_a_delimiter() {
+        let long = "a'".repeat(UNQUOTED_READ_MAX);
+        let line = format!("password={long} x");
+        let v = kv(&line, "password").unwrap();
+        assert!(v.len() > UNQUOTED_READ_MAX && v.len() < UNQUOTED_READ_MAX + 4, "{}", v.len());
+    }
+
+    #[test]
+    fn members_and_tags_are_recognised() {
+        for (s, yes) in [
+            ("next=1", true),
+            ("user[name]=x", true),
+            (r#""x":1"#, true),
+            ("'x'=1", true),
+            ("x", false),
+            ("=1", false),
+            (r#""x"1"#, false),
+            ("-x=1", false),
+        ] {
+            assert_eq!(member_at(s.as_bytes(), 0), yes, "{s}");
+        }
+        for (s, yes) in
+            [("</td>", true), ("<br/>", true), ("<a>", true), ("<1>", false), ("<a", false), ("< a>", false)]
+        {
+            assert_eq!(tag_at(s.as_bytes(), 0), yes, "{s}");
         }
     }
 

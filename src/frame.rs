@@ -41,8 +41,26 @@ pub const CONTEXT: usize = 256;
 pub struct FrameConfig {
     /// Initial buffer size.
     pub initial: usize,
-    /// Largest buffer: a line longer than this is cut into windows.
+    /// Largest buffer: a line longer than this is cut into windows. Raised to
+    /// [`FrameConfig::MIN_WINDOW`] ([`FrameConfig::window`]).
     pub max_window: usize,
+}
+
+impl FrameConfig {
+    /// The smallest window, whatever `max_window` says (256 KiB): four times the
+    /// [`CONTEXT`]·256 bytes rule 2 of the module docs searches for a late JWT start, and two
+    /// reads, so the cut rules always make progress. Every framer ([`Framer`], the parallel
+    /// chunker of [`crate::io::parallel`], the sidecar's) uses this one floor, so `-j 1` and
+    /// `-j N` cut an over-long line at the same places.
+    pub const MIN_WINDOW: usize = {
+        let (a, b) = (4 * CONTEXT * 256, 2 * MIN_READ);
+        if a > b { a } else { b }
+    };
+
+    /// The window in force: `max_window` raised to [`FrameConfig::MIN_WINDOW`].
+    pub fn window(&self) -> usize {
+        self.max_window.max(Self::MIN_WINDOW)
+    }
 }
 
 impl Default for FrameConfig {
@@ -101,9 +119,9 @@ pub struct Framer {
 
 impl Framer {
     /// A framer with the given limits (`initial` is raised to [`MIN_READ`], `max_window` to
-    /// four times [`CONTEXT`]·256 so the cut rules always make progress).
+    /// [`FrameConfig::MIN_WINDOW`]).
     pub fn new(cfg: FrameConfig) -> Framer {
-        let max_window = cfg.max_window.max(4 * CONTEXT * 256).max(2 * MIN_READ);
+        let max_window = cfg.window();
         let initial = cfg.initial.clamp(MIN_READ, max_window);
         Framer {
             buf: vec![0; initial],

@@ -37,12 +37,18 @@ pub(crate) enum Class {
     B64Token,
     /// [`Class::B64Token`] plus `%` (a value inside a URL-encoded string).
     B64TokenPct,
-    /// Bytes of an unquoted value: everything but ASCII whitespace and
-    /// `& ; , " ' ) ] } > < | \` (`credential`'s delimiters).
+    /// Bytes of an unquoted value that need no decision: everything but ASCII whitespace and
+    /// `& ; , " ' ) ] } > < | \` (where `credential` decides whether a value ends).
     Unquoted,
+    /// Bytes that open, close or escape nothing: everything but `( [ { < ) ] } > " ' \`
+    /// (what `credential` counts to know what a line holds open).
+    Unbracketed,
 }
 
-/// The delimiters that end an unquoted value, besides ASCII whitespace.
+/// The bytes [`Class::Unbracketed`] leaves out.
+const BRACKETS: &[u8] = b"([{<)]}>\"'\\";
+
+/// The bytes where an unquoted value may end, besides ASCII whitespace.
 const DELIMS: &[u8] = b"&;,\"')]}><|\\";
 
 const fn table(class: Class) -> [bool; 256] {
@@ -57,6 +63,15 @@ const fn table(class: Class) -> [bool; 256] {
             Class::B64Token => b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'),
             Class::B64TokenPct => {
                 b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'%')
+            }
+            Class::Unbracketed => {
+                let mut k = 0;
+                let mut inside = true;
+                while k < BRACKETS.len() {
+                    inside &= BRACKETS[k] != b;
+                    k += 1;
+                }
+                inside
             }
             Class::Unquoted => {
                 let mut delim = b.is_ascii_whitespace();
@@ -79,6 +94,7 @@ static JSON_PLAIN: [bool; 256] = table(Class::JsonPlain);
 static B64TOKEN: [bool; 256] = table(Class::B64Token);
 static B64TOKEN_PCT: [bool; 256] = table(Class::B64TokenPct);
 static UNQUOTED: [bool; 256] = table(Class::Unquoted);
+static UNBRACKETED: [bool; 256] = table(Class::Unbracketed);
 
 /// Whether `b` is in `class`.
 #[inline]
@@ -90,6 +106,7 @@ pub(crate) fn is_in(class: Class, b: u8) -> bool {
         Class::B64Token => &B64TOKEN,
         Class::B64TokenPct => &B64TOKEN_PCT,
         Class::Unquoted => &UNQUOTED,
+        Class::Unbracketed => &UNBRACKETED,
     };
     t[b as usize]
 }
@@ -161,6 +178,7 @@ mod sse2 {
                 // ASCII whitespace is `\t \n \x0c \r` and space.
                 !bits(bitor_m128i(any_of(b"\t\n\x0c\r "), any_of(super::DELIMS))) & 0xFFFF
             }
+            Class::Unbracketed => !bits(any_of(super::BRACKETS)) & 0xFFFF,
         }
     }
 }
@@ -170,8 +188,15 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const CLASSES: [Class; 6] =
-        [Class::B64Url, Class::B64Any, Class::JsonPlain, Class::B64Token, Class::B64TokenPct, Class::Unquoted];
+    const CLASSES: [Class; 7] = [
+        Class::B64Url,
+        Class::B64Any,
+        Class::JsonPlain,
+        Class::B64Token,
+        Class::B64TokenPct,
+        Class::Unquoted,
+        Class::Unbracketed,
+    ];
 
     /// The oracle: one byte at a time, straight from the definitions.
     fn naive(hay: &[u8], from: usize, class: Class) -> usize {
@@ -182,6 +207,7 @@ mod tests {
             Class::B64Token => b.is_ascii_alphanumeric() || b"-._~+/".contains(&b),
             Class::B64TokenPct => b.is_ascii_alphanumeric() || b"-._~+/%".contains(&b),
             Class::Unquoted => !(b" \t\n\x0c\r&;,\"')]}><|\\".contains(&b)),
+            Class::Unbracketed => !(b"([{<)]}>\"'\\".contains(&b)),
         };
         let mut i = from;
         while i < hay.len() && inside(hay[i]) {

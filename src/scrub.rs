@@ -258,6 +258,8 @@ pub struct Scratch {
     serialized: Option<bool>,
     /// A rewritten JWT payload before encoding.
     json: Vec<u8>,
+    /// What the line holds open before each value (`credential::key_value_in`).
+    openers: credential::Openers,
     /// Recently rewritten tokens.
     tokens: TokenCache,
     /// Recently decoded JWT headers.
@@ -610,6 +612,7 @@ impl Scrubber {
         scratch.serialized = None;
         scratch.ahead.clear();
         scratch.container_end = 0;
+        scratch.openers.reset();
         scratch.retry = false;
         scratch.pattern_edit = false;
         let npat = self.red.rules.patterns.len();
@@ -740,7 +743,12 @@ impl Scrubber {
             Trigger::Key(g) => {
                 // The key goes on past a suffix that names the same secret (`password_hash`).
                 let kend = credential::key_end(line, c.end);
-                let v = credential::key_value(line, c.start..kend);
+                let v = credential::key_value_in(
+                    line,
+                    c.start..kend,
+                    &mut scratch.openers,
+                    self.red.rules.redacted_marker.as_bytes(),
+                );
                 // A JSON array or object as the value: each of its strings and numbers is the
                 // key's secret (`"password":["a","b"]`, `"token":{"access":"…"}`).
                 // A key inside a container already read is covered by it.
@@ -797,7 +805,8 @@ impl Scrubber {
                 };
                 let authorization =
                     line[kstart..kend].len() >= 13 && line[kend - 13..kend].eq_ignore_ascii_case(b"authorization");
-                if let Some((scheme, cred)) = credential::split_scheme(line, &v, authorization) {
+                if let Some((scheme, cred)) = credential::split_scheme_in(line, &v, authorization, &mut scratch.openers)
+                {
                     let (kind, action) = match scheme {
                         Scheme::Bearer => (FindingKind::Bearer, self.red.rules.bearer),
                         Scheme::Basic => (FindingKind::Basic, self.red.rules.basic),
@@ -844,8 +853,15 @@ impl Scrubber {
         }
         let value = &line[r.clone()];
         // A marker cut short by a delimiter (`Bearer [REDACTED]` ends the run at `]`) is ours.
+        // And one with punctuation after it: a key the first pass did not read (inside another
+        // finding) may read an output and the punctuation after it as its value.
+        let bare = || credential::trim_punct_end(value);
         if line[r.start..].starts_with(self.red.rules.redacted_marker.as_bytes())
             || self.red.is_scrubbed(value, action)
+            || (v.quote == Quote::None
+                && value.last().is_some_and(|&b| credential::is_punct(b))
+                && !bare().is_empty()
+                && self.red.is_scrubbed(bare(), action))
             || self.scrubbed_cut_short(line, r.clone(), action)
         {
             return None;

@@ -572,8 +572,8 @@ fn token_split_across_reads_is_redacted() {
     live.finish();
 }
 
-/// The smallest window the framer allows (`--max-line` is raised to it): 256 KiB.
-const MIN_WINDOW: usize = 256 * 1024;
+/// The smallest window the framers allow (`--max-line` is raised to it): 256 KiB.
+const MIN_WINDOW: usize = logscrub::frame::FrameConfig::MIN_WINDOW;
 
 #[test]
 fn long_line_with_tokens_is_scrubbed_in_windows() {
@@ -606,6 +606,42 @@ fn long_line_with_tokens_is_scrubbed_in_windows() {
         assert!(!contains(out, s.as_bytes()), "password value survived a window cut");
     }
     crate::eqnice!(util::scrub_buf(line.as_bytes()), out, "windows vs whole line");
+}
+
+/// Over-long lines cut with a small `--max-line`: `-j 1` (the framer) and `-j 2` (the parallel
+/// chunker) must cut them at the same places, so their output is byte-identical. Each line
+/// holds shapes whose result depends on where a cut falls: a quoted value longer than half the
+/// floor window, a long token run after a key, secrets and tokens between filler words.
+#[test]
+fn threads_cut_over_long_lines_at_the_same_places() {
+    let sb = Sandbox::new();
+    let token = mint::mint(Flavor::Hs256).token;
+    let words = |n: usize| (0..n).map(|i| format!("w{i} ")).collect::<String>();
+    let mut input = String::new();
+    for shape in 0..4 {
+        match shape {
+            // A quoted value of about 190 KiB: longer than half a 256 KiB window.
+            0 => input.push_str(&format!("{}password=\"{}\" tail {}\n", words(9_000), words(30_000), words(20_000))),
+            // A run of token bytes of about 200 KiB after a key.
+            1 => input.push_str(&format!("{}token={} tail {}\n", words(12_000), mint::alnum(200 * 1024), words(9_000))),
+            // Secrets and tokens spread through filler.
+            2 => {
+                for k in 0..60 {
+                    input.push_str(&words(1_500));
+                    input.push_str(&format!("password={} Authorization: Bearer {token} ", mint::alnum(16 + k % 7)));
+                }
+                input.push('\n');
+            }
+            _ => input.push_str(&format!("{}msg=\"{}{}\"\n", words(40_000), words(20_000), mint::alnum(90_000))),
+        }
+    }
+    assert!(input.lines().all(|l| l.len() > MIN_WINDOW), "every line must be cut");
+    sb.write("long.log", &input);
+    let one = sb.run(["--max-line", "1000", "--threads", "1", "long.log"], b"");
+    one.assert_code(0);
+    let two = sb.run(["--max-line", "1000", "--threads", "2", "long.log"], b"");
+    two.assert_code(0);
+    crate::eqnice!(one.stdout(), two.stdout(), "--threads 2 vs --threads 1 with --max-line 1000");
 }
 
 #[test]

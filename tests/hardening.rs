@@ -190,6 +190,33 @@ fn a_hundred_thousand_password_keys_on_one_line() {
 }
 
 #[test]
+fn a_hundred_thousand_keys_glued_by_punctuation_cost_linear_time() {
+    // An unquoted value reads on past punctuation (`credential::unquoted_end`), at most
+    // `UNQUOTED_READ_MAX` bytes by its rule: each key costs a bounded read, and what the line
+    // holds open before the keys is counted once along the line.
+    let max = logscrub::credential::UNQUOTED_READ_MAX;
+    let glued = b"password=a)".repeat(100_000);
+    let out = line(&glued);
+    assert!(out.starts_with(b"password=[REDACTED])password=[REDACTED]"), "{}", String::from_utf8_lossy(&out[..80]));
+    // One `password=[REDACTED])` (20 bytes) per value of about `max` bytes.
+    assert!(out.len() < 2 * 20 * glued.len() / max, "each value reads about {max} bytes: {}", out.len());
+    assert!(line(&out) == out, "idempotent");
+    // Values already redacted are no findings: every key reads its value again.
+    let scrubbed = b"password=[REDACTED])".repeat(100_000);
+    assert!(line_is_unchanged(&scrubbed));
+    // Closers of openers before each key.
+    let wrapped = b"(password=a) [token=b] \"secret=c\" ".repeat(50_000);
+    let want = b"(password=[REDACTED]) [token=[REDACTED]] \"secret=[REDACTED]\" ".repeat(50_000);
+    assert!(line(&wrapped) == want, "each closer balances the opener before its key");
+    // Through a small window a cut may fall after an opener: the value then keeps its closer
+    // (fail closed), and nothing of a value is left.
+    let (out, _) = stream(&wrapped);
+    for left in [&b"=a"[..], b"=b", b"=c"] {
+        assert!(!contains(&out, left), "a value survived the window cuts");
+    }
+}
+
+#[test]
 fn a_hundred_thousand_bearer_words_on_one_line() {
     let input = b"Bearer ".repeat(100_000);
     assert!(line_is_unchanged(&input), "`Bearer Bearer` is prose, not a credential");
@@ -579,8 +606,12 @@ fn fuzz_a_pattern_match_of_markers_only_is_left_alone() {
     // fuzz/regressions/scrub_line/crash-minimized-17492b: the URL password `session=\x02)` holds
     // a key finding, so the pattern rewrote the parts around it: three markers in a row. A
     // second pass took those for the password and made them one. Markers only are now left.
+    // Since an unquoted value reads on past punctuation (`credential::unquoted_end`), the
+    // key's value is `\x02)@`, to the end of the line: two markers.
     let out = idempotent(b"u://:session=\x02)@");
-    assert_eq!(out, b"u://:[REDACTED][REDACTED][REDACTED]@");
+    assert_eq!(out, b"u://:[REDACTED][REDACTED]");
+    let out = idempotent(b"u://:session=\x02)x@ y");
+    assert_eq!(out, b"u://:[REDACTED][REDACTED] y");
 }
 
 #[test]

@@ -33,7 +33,7 @@ fn scrub(input: &str) -> String {
 }
 
 /// Each `(input, expected)` pair, reported all at once.
-fn check(cases: &[(&str, &str)]) {
+pub(crate) fn check(cases: &[(&str, &str)]) {
     let bad: Vec<String> = cases
         .iter()
         .filter_map(|(input, want)| {
@@ -45,7 +45,7 @@ fn check(cases: &[(&str, &str)]) {
 }
 
 /// Each line must pass byte-identical.
-fn unchanged(lines: &[&str]) {
+pub(crate) fn unchanged(lines: &[&str]) {
     let changed: Vec<(&str, String)> =
         lines.iter().map(|l| (*l, scrub(l))).filter(|(l, got)| got.as_str() != *l).collect();
     assert!(changed.is_empty(), "changed: {changed:#?}");

@@ -9,6 +9,7 @@
 //! - `regression`: `r<issue>_<what>` tests.
 //! - `shapes`: token and secret shapes found by a black-box sweep.
 //! - `key_forms`: key forms found by a black-box sweep (suffixed names, flags, PHP dumps).
+//! - `unquoted`: unquoted secret values holding punctuation, and where such a value still ends.
 
 #![allow(unreachable_pub)]
 
@@ -24,3 +25,4 @@ mod prop;
 mod regression;
 mod rule_actions;
 mod shapes;
+mod unquoted;

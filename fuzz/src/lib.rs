@@ -35,7 +35,7 @@
 use std::io::{self, Read};
 
 use logscrub::format::{ChunkInfo, Format, FormatScrubber, FormatState};
-use logscrub::frame::{CONTEXT, FrameConfig, Framer, MIN_READ};
+use logscrub::frame::{FrameConfig, Framer};
 use logscrub::io::parallel::scrub_parallel;
 use logscrub::io::stream::scrub_stream;
 use logscrub::{Rules, Scratch, Scrubber, Stats};
@@ -105,7 +105,7 @@ impl Read for Schedule<'_> {
 }
 
 /// The small window the stream target runs with. `Framer::new` raises `max_window` to at
-/// least `4·CONTEXT·256` = 256 KiB and `2·MIN_READ`, so 256 KiB is the real window.
+/// least `FrameConfig::MIN_WINDOW` = 256 KiB, so 256 KiB is the real window.
 pub const STREAM_FRAME: FrameConfig = FrameConfig { initial: 64 * 1024, max_window: 256 * 1024 };
 
 fn stream(input: &[u8], sizes: [usize; 4]) -> (Vec<u8>, Stats) {
@@ -169,7 +169,7 @@ pub fn check_scrub_stream(data: &[u8]) {
         show(&out),
         show(&par)
     );
-    let window = STREAM_FRAME.max_window.max(4 * CONTEXT * 256).max(2 * MIN_READ);
+    let window = STREAM_FRAME.window();
     if !has_long_line(&input, window) {
         let mut scratch = Scratch::default();
         let buf = scrubber().scrub_buf(&input, &mut scratch).to_vec();

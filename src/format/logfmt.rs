@@ -2,11 +2,10 @@
 //!
 //! The core already finds secret keys in `key=value` and `key="value"` form (quoted values with
 //! backslash escapes included) and rewrites them by the key's rule. What it does not know is
-//! logfmt's extent of an *unquoted* value: the core ends a bare value at the first of
-//! `& ; , " ' ) ] } > < | \` (right for query strings and cookies), so in
-//! `password=p4ss,w0rd;x` it would rewrite `p4ss` and leave `,w0rd;x`; and it skips a value
-//! that starts with `{` or `[` as nested JSON. In logfmt an unquoted value runs to the next
-//! space.
+//! logfmt's extent of an *unquoted* value: the core ends a bare value early where a query
+//! string or a cookie would start its next member (`password=a,b=c` is `a` there), and at a
+//! closer of an opener before the key; and it skips a value that starts with `{` or `[` as
+//! nested JSON. In logfmt an unquoted value runs to the next space.
 //!
 //! So only lines with such a value under a secret key are handled here: each such value is
 //! quoted (`password="p4ss,w0rd;x"`), the line goes through the core once (which now sees the
@@ -84,12 +83,12 @@ pub(crate) fn pairs(line: &[u8], out: &mut Vec<Pair>) {
     }
 }
 
-/// Bytes that end an unquoted value for the core (`credential::key_value`) but not for logfmt.
+/// Bytes where the core (`credential::key_value`) may end an unquoted value but logfmt does not.
 fn core_stops(b: u8) -> bool {
     matches!(b, b'&' | b';' | b',' | b'"' | b'\'' | b')' | b']' | b'}' | b'>' | b'<' | b'|' | b'\\')
 }
 
-/// Whether the unquoted value `v` of a secret key would be cut short (or skipped) by the core.
+/// Whether the unquoted value `v` of a secret key might be cut short (or skipped) by the core.
 pub(crate) fn needs_quotes(v: &[u8]) -> bool {
     !v.is_empty()
         && !crate::credential::is_placeholder(v)

@@ -205,7 +205,8 @@ pub fn scrub_parallel_format<R: Read + ?Sized, W: Write + Send + ?Sized>(
     let threads = threads.max(1);
     let in_pool: Pool = Arc::default();
     let out_pool: Pool = Arc::default();
-    let max_window = cfg.max_window.max(2 * MIN_READ);
+    // The framer's floor, so `-j 1` and `-j N` cut over-long lines at the same places.
+    let max_window = cfg.window();
     let (job_tx, job_rx) = sync_channel::<Job>(threads);
     let job_rx = Arc::new(Mutex::new(job_rx));
     let (done_tx, done_rx) = sync_channel::<Done>(threads * 2);

@@ -45,7 +45,7 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default longest line held whole (the core's `--max-line`).
 pub const DEFAULT_MAX_LINE: usize = 8 << 20;
 /// Smallest accepted `max_line`: the long-line cut rules need room (see [`crate::frame`]).
-pub const MIN_MAX_LINE: usize = 256 * 1024;
+pub const MIN_MAX_LINE: usize = crate::frame::FrameConfig::MIN_WINDOW;
 
 /// What inputs do when an output's queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

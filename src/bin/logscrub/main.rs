@@ -17,7 +17,7 @@ use clap::Parser as _;
 
 use logscrub::findings::{self, Assessor, FlagCounts, Report};
 use logscrub::format::{FormatScrubber, FormatState};
-use logscrub::frame::{CONTEXT, FrameConfig, Framer, MIN_READ};
+use logscrub::frame::{FrameConfig, Framer};
 use logscrub::io::input::Input;
 use logscrub::io::stream::FindingSink;
 use logscrub::io::{parallel, stream};
@@ -221,7 +221,7 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         args.threads.map(|n| n.get()).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let frame = FrameConfig { max_window: args.max_line.get(), ..FrameConfig::default() };
     // CRI partial lines are held up to the framer's effective window (it raises tiny values).
-    let cap = frame.max_window.max(4 * CONTEXT * 256).max(2 * MIN_READ);
+    let cap = frame.window();
     let fmt = FormatScrubber::new(&scrubber, args.format, cap);
 
     let sink: Box<dyn Write + Send> = match &args.output {
