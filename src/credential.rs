@@ -442,11 +442,28 @@ fn skip_blanks(line: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Skips one separator after an auth scheme: spaces/tabs, `%20` or a single `+`.
-/// Returns the position after it and whether it was URL-encoded, or `None`.
+/// Whether `line[i..]` starts with a tab written as a JSON escape (`\t`).
+fn escaped_tab(line: &[u8], i: usize) -> bool {
+    line.get(i..i + 2) == Some(&b"\\t"[..])
+}
+
+/// Skips one separator after an auth scheme: spaces/tabs (also a tab escaped as `\t`), `%20`
+/// or a single `+`. Returns the position after it and whether it was URL-encoded, or `None`.
+///
+/// A JSON string is read raw unless an escape can hide a secret from the raw scan, so
+/// `Authorization: JWT\tabc` must read as its decoded text does (`JWT`, a tab, the credential
+/// `abc`): read as the value `JWT` alone, it left `abc` in clear, and a line walked decoded on
+/// one pass and read raw on the next was redacted differently (found by `fuzz/` target
+/// `format_json`).
 fn scheme_separator(line: &[u8], mut i: usize) -> Option<(usize, bool)> {
     let start = i;
-    i = skip_blanks(line, i);
+    loop {
+        i = skip_blanks(line, i);
+        if !escaped_tab(line, i) {
+            break;
+        }
+        i += 2;
+    }
     if i > start {
         return Some((i, false));
     }
@@ -1210,7 +1227,7 @@ pub(crate) fn split_scheme_in(
     let other_word = any_word
         && (2..=32).contains(&word.len())
         && word[0].is_ascii_alphabetic()
-        && matches!(line.get(w), Some(b' ' | b'\t'));
+        && (matches!(line.get(w), Some(b' ' | b'\t')) || escaped_tab(line, w));
     if !known && !other_word {
         return None;
     }

@@ -1141,3 +1141,27 @@ fn fuzz_a_blank_value_is_judged_the_same_decoded_and_escaped() {
     }
     assert_eq!(format_idempotent(Format::Raw, br#"a "k":"v","token":"\n\t" b"#), br#"a "k":"v","token":"\n\t" b"#);
 }
+
+#[test]
+fn fuzz_a_tab_escaped_after_a_scheme_word_separates_the_credential() {
+    // fuzz/regressions/format_json/crash-minimized-583e63: `Authorization:Be\t\u0015` in a
+    // line walked as JSON (it had a `\\`) was read decoded: the scheme `Be`, a tab, the
+    // credential. Re-encoded, the tab is `\t` again; read raw on the second pass, `\t` was no
+    // separator, so the value was `Be` alone and was redacted. The same raw reading left the
+    // credential after any scheme word but Bearer and Basic in clear on the first pass. An
+    // escaped tab now separates a scheme word from its credential, decoded or raw.
+    let out = format_idempotent(Format::Json, br#"{"level":"info","msg":"Authorization:Be\t\u0015,password:\"h\\m"}"#);
+    assert_eq!(out, br#"{"level":"info","msg":"Authorization:Be\t[REDACTED],password:\"[REDACTED]"}"#);
+    let (tok, sig) = jws(HS256, br#"{"sub":"u1"}"#, 53);
+    let opaque = noise(40, 54);
+    for (scheme, cred, secret) in [("JWT", tok.as_str(), sig.as_str()), ("SSWS", opaque.as_str(), opaque.as_str())] {
+        let json = format!(r#"{{"msg":"Authorization: {scheme}\t{cred}","n":1}}"#);
+        let docker = docker_line(&format!("Authorization: {scheme}\t{cred}\n"));
+        for (f, line) in [(Format::Json, &json), (Format::Auto, &json), (Format::Raw, &json), (Format::Docker, &docker)]
+        {
+            let out = format_idempotent(f, line.as_bytes());
+            assert!(!contains(&out, secret.as_bytes()), "{f}: {}", out.escape_ascii());
+            assert!(contains(&out, format!(r"Authorization: {scheme}\t").as_bytes()), "{f}: {}", out.escape_ascii());
+        }
+    }
+}
