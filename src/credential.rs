@@ -376,11 +376,17 @@ fn unquoted_end(line: &[u8], start: usize, ctx: &mut Openers, marker: &[u8]) -> 
                     || member_at(line, p + 1)
                     || (c == b'&' && line[p + 1..].starts_with(b"amp;") && member_at(line, p + 5))
             } else if let Some(k) = closer(c) {
-                (word_ends || last_structure.is_some_and(|s| s > p)) && {
+                // A quote also closes the string open around the value before punctuation
+                // (`href="/r?token=x">link`), not before a letter or digit (`"password=pa"ss"`
+                // keeps its inner quote); a bracket only at the end of a word or before more
+                // structure (`f(x)y` keeps its `)`).
+                let quote = matches!(k, Closer::Double | Closer::Single);
+                let quote_ends = quote && line.get(p + 1).is_none_or(|b| !b.is_ascii_alphanumeric());
+                (quote_ends || word_ends || last_structure.is_some_and(|s| s > p)) && {
                     ctx.advance(line, start);
                     inner.advance(line, p);
                     // A quote in an unquoted value opens nothing: the string around it closes.
-                    ctx.is_open(k) && (matches!(k, Closer::Double | Closer::Single) || !inner.is_open(k))
+                    ctx.is_open(k) && (quote || !inner.is_open(k))
                 }
             } else {
                 c == b'<' && !word_ends && tag_at(line, p)

@@ -133,6 +133,9 @@ fn a_key_value_inside_xml_ends_at_the_tag() {
         ("<entry>token=a;b</entry><next/>", "<entry>token=[REDACTED]</entry><next/>"),
         (r#"<arg value="--password=pa|ss"/>"#, r#"<arg value="--password=[REDACTED]"/>"#),
         ("<a href=/cb?token=abc>", "<a href=/cb?token=[REDACTED]>"),
+        // A quoted attribute's closing quote ends the value before the tag's own punctuation.
+        (r#"<a href="/cb?token=a;b">link</a>"#, r#"<a href="/cb?token=[REDACTED]">link</a>"#),
+        (r#"<img src='/i?token=a|b'/> x"#, r#"<img src='/i?token=[REDACTED]'/> x"#),
     ]);
 }
 
