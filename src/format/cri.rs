@@ -19,6 +19,19 @@ pub(crate) enum Stream {
     Stderr = 1,
 }
 
+impl Stream {
+    /// The stream named at the start of `rest` (`stdout` or `stderr`), followed by `end`: a
+    /// space in a CRI line, the closing quote in a Docker json-file line.
+    pub(crate) fn named(rest: &[u8], end: u8) -> Option<Stream> {
+        let stream = match rest.get(..6)? {
+            b"stdout" => Stream::Stdout,
+            b"stderr" => Stream::Stderr,
+            _ => return None,
+        };
+        (rest.get(6) == Some(&end)).then_some(stream)
+    }
+}
+
 /// A parsed CRI line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Line {
@@ -43,14 +56,7 @@ pub(crate) fn parse(line: &[u8]) -> Option<Line> {
     if sp == 11 || line[11..sp].iter().any(u8::is_ascii_whitespace) {
         return None;
     }
-    let rest = &line[sp + 1..];
-    let stream = if rest.starts_with(b"stdout ") {
-        Stream::Stdout
-    } else if rest.starts_with(b"stderr ") {
-        Stream::Stderr
-    } else {
-        return None;
-    };
+    let stream = Stream::named(&line[sp + 1..], b' ')?;
     let tag = sp + 8;
     let partial = match line.get(tag)? {
         b'P' => true,

@@ -71,13 +71,7 @@ pub(crate) struct Part {
 pub(crate) fn part(line: &[u8]) -> Option<Part> {
     let (end, last) = log_end(line)?;
     let rest = line[end - 1..].strip_prefix(STREAM)?;
-    let stream = if rest.starts_with(b"stdout\"") {
-        Stream::Stdout
-    } else if rest.starts_with(b"stderr\"") {
-        Stream::Stderr
-    } else {
-        return None;
-    };
+    let stream = Stream::named(rest, b'"')?;
     json::is_object(line).then_some(Part { body: PREFIX.len()..end - 1, stream, partial: !last })
 }
 
